@@ -1,0 +1,1 @@
+//! ESPI scope strings.

@@ -1,0 +1,1 @@
+//! The Green Button Connect My Data consent widget.
