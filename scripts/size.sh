@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Prints the shipped size of the web bundles (raw, gzip -9, brotli -q 11).
+# --check fails when the consent widget (wasm + js + css, brotli) is over
+# its budget. Run scripts/build-web.sh first.
+set -euo pipefail
+source "$(dirname "$0")/env.sh"
+cd "$ROOT"
+BUDGET_BYTES=$((80 * 1024))
+check=false
+[[ "${1:-}" == "--check" ]] && check=true
+
+report() { # report NAME DIR -> prints a table, echoes nothing; sets TOTAL_BR
+  local name="$1" dir="$2" raw gz br f kind
+  local traw=0 tgz=0 tbr=0
+  printf '\n%s (%s)\n' "$name" "${dir#"$ROOT"/}"
+  printf '  %-44s %10s %10s %10s\n' file raw gzip brotli
+  while IFS= read -r f; do
+    raw=$(stat -c %s "$f")
+    gz=$(gzip -9 -c "$f" | wc -c)
+    br=$(brotli -q 11 -c "$f" | wc -c)
+    traw=$((traw + raw)); tgz=$((tgz + gz)); tbr=$((tbr + br))
+    printf '  %-44s %10d %10d %10d\n' "${f#"$dir"/}" "$raw" "$gz" "$br"
+  done < <(find "$dir" -type f \( -name '*.wasm' -o -name '*.js' -o -name '*.css' \) | sort)
+  printf '  %-44s %10d %10d %10d\n' "TOTAL" "$traw" "$tgz" "$tbr"
+  TOTAL_BR=$tbr
+}
+
+if [[ ! -d dist ]]; then
+  echo "size: dist/ is missing; run scripts/build-web.sh" >&2
+  exit 1
+fi
+report "consent widget" "$ROOT/dist"
+widget_br=$TOTAL_BR
+if [[ -d crates/scope-playground/dist ]]; then
+  report "scope playground (separate bundle, not part of the widget)" "$ROOT/crates/scope-playground/dist"
+fi
+printf '\nconsent widget shipped: %d bytes brotli (%.1f KiB) of a %d KiB budget\n' \
+  "$widget_br" "$(echo "$widget_br / 1024" | bc -l)" $((BUDGET_BYTES / 1024))
+if $check && ((widget_br > BUDGET_BYTES)); then
+  echo "size: the consent widget is over its budget" >&2
+  exit 1
+fi

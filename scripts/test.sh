@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Quick start 2: set up and run every test: formatting, lints, native tests
+# (scope library, server over loopback HTTP), wasm component tests in
+# headless Chromium, browser end-to-end tests, the demo check and the size
+# budget. Exits non-zero on the first failure.
+set -euo pipefail
+source "$(dirname "$0")/env.sh"
+cd "$ROOT"
+started=$(date +%s)
+"$ROOT/scripts/setup.sh"
+
+step "cargo fmt --check"
+cargo fmt --all --check
+
+step "cargo clippy (native, whole workspace)"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+step "cargo clippy (wasm32: the widget)"
+cargo clippy -p consent-widget --all-targets --target wasm32-unknown-unknown --locked -- -D warnings
+
+"$ROOT/scripts/build-web.sh"
+
+step "native tests (library, CLI, server, browser end-to-end)"
+cargo test --workspace --locked
+
+step "wasm component tests in headless Chromium"
+cargo test -p consent-widget --target wasm32-unknown-unknown --locked
+
+step "demo command serves a page in headless Chromium"
+"$ROOT/scripts/check-demo.sh"
+
+step "shipped size"
+"$ROOT/scripts/size.sh" --check
+
+echo
+echo "All checks passed in $(($(date +%s) - started)) s."
