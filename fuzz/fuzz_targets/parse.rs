@@ -1,0 +1,28 @@
+//! Fuzz the lenient parser: never panics, spans stay inside the input on
+//! character boundaries, and the canonical form is stable when valid.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let input = String::from_utf8_lossy(data);
+    let input: &str = &input;
+    let parsed = espi_scope::parse(input);
+    for d in &parsed.diagnostics {
+        assert!(d.span.start <= d.span.end && d.span.end <= input.len());
+        assert!(input.is_char_boundary(d.span.start) && input.is_char_boundary(d.span.end));
+    }
+    let canonical = parsed.value.to_string();
+    let again = espi_scope::parse(&canonical);
+    if !parsed.has_errors() {
+        assert_eq!(again.value, parsed.value, "round trip of {input:?} via {canonical:?}");
+        assert_eq!(again.value.to_string(), canonical);
+    }
+    for s in &parsed.value.scopes {
+        let _ = espi_scope::narrow(
+            s,
+            &espi_scope::Choices::default(),
+            &espi_scope::NarrowPolicy::new(1_700_000_000, vec!["A".into()]),
+        );
+    }
+});
