@@ -7,7 +7,10 @@ use fantoccini::Client;
 const TAGS: &str = r#"["wcag2a","wcag2aa","wcag21a","wcag21aa","wcag22aa","best-practice"]"#;
 
 fn axe_source() -> String {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../node_modules/axe-core/axe.min.js");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../node_modules/axe-core/axe.min.js"
+    );
     std::fs::read_to_string(path)
         .unwrap_or_else(|e| panic!("axe-core missing at {path} (run scripts/setup.sh): {e}"))
 }
@@ -19,6 +22,8 @@ pub struct Violation {
     pub impact: String,
     pub help: String,
     pub targets: Vec<String>,
+    /// The offending elements' HTML (truncated by axe-core).
+    pub html: Vec<String>,
 }
 
 /// Injects axe-core (through WebDriver, which a page CSP does not govern) and
@@ -55,6 +60,22 @@ pub async fn violations(client: &Client) -> Vec<Violation> {
                         .collect::<Vec<_>>()
                 })
                 .unwrap_or_default(),
+            html: v["nodes"]
+                .as_array()
+                .map(|nodes| {
+                    nodes
+                        .iter()
+                        .map(|n| {
+                            n["html"]
+                                .as_str()
+                                .unwrap_or_default()
+                                .chars()
+                                .take(300)
+                                .collect()
+                        })
+                        .collect::<Vec<_>>()
+                })
+                .unwrap_or_default(),
         })
         .collect()
 }
@@ -62,9 +83,28 @@ pub async fn violations(client: &Client) -> Vec<Violation> {
 /// Panics with every violation listed when axe finds any.
 pub async fn assert_no_violations(client: &Client, state: &str) {
     let found = violations(client).await;
-    assert!(
-        found.is_empty(),
-        "axe-core found {} violation(s) in state {state:?}:\n{found:#?}",
+    if found.is_empty() {
+        return;
+    }
+    let url = client
+        .current_url()
+        .await
+        .map(|u| u.to_string())
+        .unwrap_or_default();
+    let body: String = client
+        .execute(
+            "return document.body ? document.body.outerHTML : '';",
+            vec![],
+        )
+        .await
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+        .chars()
+        .take(4000)
+        .collect();
+    panic!(
+        "axe-core found {} violation(s) in state {state:?} at {url}:\n{found:#?}\n\npage body (first 4000 chars):\n{body}",
         found.len()
     );
 }

@@ -1,20 +1,81 @@
 //! A headless Chromium session through ChromeDriver, one per test.
+//!
+//! At most [`max_browsers`] sessions run at once in a test binary (default
+//! 2, `E2E_BROWSERS=n` to change): the machines have two cores, and a
+//! starved Chromium makes tests time out. `cargo test` needs no extra flags.
 
 use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::Stdio;
+use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
+use fantoccini::wd::WebDriverCompatibleCommand;
 use fantoccini::{Client, ClientBuilder, Locator};
+use hyper_util::client::legacy::connect::HttpConnector;
 use tokio::process::{Child, Command};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// A ChromeDriver process and the WebDriver session on it. Call
 /// [`Browser::close`] at the end of a test; `Drop` kills ChromeDriver (and
 /// with it Chromium) even when the test fails, so no orphans pile up.
 pub struct Browser {
+    /// The WebDriver client.
     pub client: Client,
     driver: Child,
+    port: u16,
+    session: Option<String>,
+    closed: bool,
     _profile: TempDir,
+    _permit: OwnedSemaphorePermit,
+}
+
+impl Drop for Browser {
+    /// A test that panicked never reached [`Browser::close`]: end the
+    /// WebDriver session (so ChromeDriver quits Chromium) with a blocking
+    /// `DELETE /session/{id}`, then ChromeDriver is killed (`kill_on_drop`).
+    fn drop(&mut self) {
+        if self.closed {
+            return;
+        }
+        if let Some(id) = &self.session {
+            use std::io::{Read, Write};
+            let addr = std::net::SocketAddr::from(([127, 0, 0, 1], self.port));
+            if let Ok(mut s) = std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(2)) {
+                let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
+                let _ = write!(
+                    s,
+                    "DELETE /session/{id} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                    self.port
+                );
+                let mut buf = [0u8; 1024];
+                let _ = s.read(&mut buf);
+            }
+        }
+        let _ = self.driver.start_kill();
+    }
+}
+
+/// How to start a browser: window size and languages.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Window width in CSS pixels.
+    pub width: u32,
+    /// Window height in CSS pixels.
+    pub height: u32,
+    /// Browser languages (`navigator.languages`, `Accept-Language`), e.g.
+    /// `"es-ES,es"`; `None` = Chromium's default (en-US).
+    pub languages: Option<String>,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            width: 1024,
+            height: 900,
+            languages: None,
+        }
+    }
 }
 
 /// A throw-away directory removed on drop (Chromium's profile).
@@ -33,17 +94,71 @@ fn free_port() -> u16 {
         .expect("a free loopback port")
 }
 
+/// How many browsers may run at once in this process (`E2E_BROWSERS`,
+/// default 2).
+pub fn max_browsers() -> usize {
+    std::env::var("E2E_BROWSERS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|n| *n > 0)
+        .unwrap_or(2)
+}
+
+static SLOTS: LazyLock<Arc<Semaphore>> = LazyLock::new(|| Arc::new(Semaphore::new(max_browsers())));
+
+/// A raw ChromeDriver command on the current session:
+/// `POST /session/{id}/{path}` with a JSON body.
+#[derive(Debug)]
+struct SessionPost {
+    path: &'static str,
+    body: serde_json::Value,
+}
+
+impl WebDriverCompatibleCommand for SessionPost {
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        session_id: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base_url.join(&format!(
+            "session/{}/{}",
+            session_id.unwrap_or_default(),
+            self.path
+        ))
+    }
+
+    fn method_and_body(&self, _request_url: &url::Url) -> (http::Method, Option<String>) {
+        (http::Method::POST, Some(self.body.to_string()))
+    }
+}
+
 impl Browser {
     /// Starts ChromeDriver (`$CHROMEDRIVER`, default `/usr/bin/chromedriver`)
     /// and a headless Chromium (`$CHROMIUM`, default `/usr/bin/chromium`)
     /// with a fresh profile and no background networking.
     pub async fn start() -> Browser {
-        Self::start_with_size(1024, 900).await
+        Self::start_with(Options::default()).await
     }
 
     /// Like [`Browser::start`] with a window of `width` x `height` CSS pixels
     /// (320 wide for the phone checks).
     pub async fn start_with_size(width: u32, height: u32) -> Browser {
+        Self::start_with(Options {
+            width,
+            height,
+            ..Options::default()
+        })
+        .await
+    }
+
+    /// Like [`Browser::start`] with all the [`Options`]. Waits for a free
+    /// slot first (see [`max_browsers`]).
+    pub async fn start_with(opts: Options) -> Browser {
+        let permit = SLOTS
+            .clone()
+            .acquire_owned()
+            .await
+            .expect("the browser semaphore is never closed");
         let driver_path =
             std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
         let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
@@ -55,23 +170,39 @@ impl Browser {
             .kill_on_drop(true)
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {driver_path}: {e}"));
-        let profile = std::env::temp_dir().join(format!(
-            "gbc-e2e-chrome-{}-{port}",
-            std::process::id()
-        ));
+        let profile =
+            std::env::temp_dir().join(format!("gbc-e2e-chrome-{}-{port}", std::process::id()));
         let _ = std::fs::create_dir_all(&profile);
+        let mut args = vec![
+            "--headless=new".to_string(),
+            "--no-sandbox".into(),
+            "--disable-gpu".into(),
+            "--disable-quic".into(),
+            "--no-first-run".into(),
+            "--disable-background-networking".into(),
+            "--disable-component-update".into(),
+            "--disable-sync".into(),
+            "--disable-dev-shm-usage".into(),
+            // window.gc(), for tests of what survives a garbage collection.
+            "--js-flags=--expose-gc".into(),
+            format!("--window-size={},{}", opts.width, opts.height),
+            format!("--user-data-dir={}", profile.display()),
+        ];
+        let mut chrome_options = serde_json::json!({ "binary": chromium });
+        if let Some(langs) = &opts.languages {
+            let first = langs
+                .split(',')
+                .next()
+                .unwrap_or("en-US")
+                .trim()
+                .to_string();
+            args.push(format!("--lang={first}"));
+            chrome_options["prefs"] = serde_json::json!({ "intl.accept_languages": langs });
+        }
+        chrome_options["args"] = serde_json::json!(args);
         let caps = serde_json::json!({
-            "goog:chromeOptions": {
-                "binary": chromium,
-                "args": [
-                    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                    "--no-first-run", "--disable-background-networking",
-                    "--disable-component-update", "--disable-sync",
-                    "--disable-dev-shm-usage",
-                    format!("--window-size={width},{height}"),
-                    format!("--user-data-dir={}", profile.display()),
-                ]
-            }
+            "goog:chromeOptions": chrome_options,
+            "goog:loggingPrefs": { "browser": "ALL" },
         });
         let caps = match caps {
             serde_json::Value::Object(map) => map,
@@ -80,17 +211,28 @@ impl Browser {
         let url = format!("http://127.0.0.1:{port}");
         let mut last_error = None;
         for _ in 0..100 {
-            match ClientBuilder::native()
+            match ClientBuilder::new(HttpConnector::new())
                 .capabilities(caps.clone())
                 .connect(&url)
                 .await
             {
                 Ok(client) => {
-                    return Browser {
+                    let session = client.session_id().await.ok().flatten();
+                    let browser = Browser {
                         client,
                         driver,
+                        port,
+                        session,
+                        closed: false,
                         _profile: TempDir(profile),
+                        _permit: permit,
                     };
+                    // The headless window size flag is not always exact.
+                    let _ = browser
+                        .client
+                        .set_window_size(opts.width, opts.height)
+                        .await;
+                    return browser;
                 }
                 Err(e) => {
                     last_error = Some(e);
@@ -111,9 +253,59 @@ impl Browser {
             .unwrap_or_else(|e| panic!("no element {css:?} appeared: {e}"))
     }
 
+    /// Runs a Chrome DevTools Protocol command (through ChromeDriver's
+    /// `goog/cdp/execute`) and returns its result.
+    pub async fn cdp(&self, cmd: &str, params: serde_json::Value) -> serde_json::Value {
+        self.client
+            .issue_cmd(SessionPost {
+                path: "goog/cdp/execute",
+                body: serde_json::json!({ "cmd": cmd, "params": params }),
+            })
+            .await
+            .unwrap_or_else(|e| panic!("CDP {cmd} failed: {e}"))
+    }
+
+    /// Runs `source` at the start of every document this session loads,
+    /// before the page's own scripts (`Page.addScriptToEvaluateOnNewDocument`;
+    /// not governed by the page's CSP). Use it to install listeners early,
+    /// e.g. [`crate::widget::RECORDER`].
+    pub async fn add_init_script(&self, source: &str) {
+        self.cdp(
+            "Page.addScriptToEvaluateOnNewDocument",
+            serde_json::json!({ "source": source }),
+        )
+        .await;
+    }
+
+    /// The browser console entries logged since the last call (ChromeDriver
+    /// `goog:loggingPrefs`), as `(level, message)`.
+    pub async fn console_log(&self) -> Vec<(String, String)> {
+        let raw = self
+            .client
+            .issue_cmd(SessionPost {
+                path: "se/log",
+                body: serde_json::json!({ "type": "browser" }),
+            })
+            .await
+            .unwrap_or_default();
+        raw.as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|e| {
+                        (
+                            e["level"].as_str().unwrap_or_default().to_string(),
+                            e["message"].as_str().unwrap_or_default().to_string(),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     /// Ends the WebDriver session and ChromeDriver.
     pub async fn close(mut self) {
         let _ = self.client.clone().close().await;
         let _ = self.driver.kill().await;
+        self.closed = true;
     }
 }

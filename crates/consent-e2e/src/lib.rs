@@ -1,8 +1,23 @@
-//! Test support for the browser end-to-end tests: a headless Chromium driven
-//! through ChromeDriver, and axe-core run inside the page.
+//! Test support for the browser end-to-end tests of the consent widget:
 //!
-//! The tests themselves live in `tests/`; they start the reference
-//! DataCustodian in-process on a loopback port with a real SQLite file.
+//! - [`browser`]: a headless Chromium driven through ChromeDriver (at most
+//!   two at once per test binary), with early init scripts and the console
+//!   log;
+//! - [`axe`]: axe-core run inside the page;
+//! - [`server`]: the reference DataCustodian in-process on a loopback port
+//!   (real SQLite file, outbox file, the built widget at `/consent/`), and a
+//!   redirect-URI catcher for third parties;
+//! - [`oauth`]: the third party with the `oauth2` crate (PKCE, state, code
+//!   exchange) and its Bearer call to the ESPI UsagePoint feed;
+//! - [`widget`]: driving the widget like a customer (steps, labelled
+//!   fields, buttons) and recording its `gb-consent:*` events.
+//!
+//! The tests live in `tests/` (`consent_flow.rs`: the consent flow;
+//! `playground.rs`: the scope playground). Build the widget first:
+//! `trunk build --release` at the repository root.
 
 pub mod axe;
 pub mod browser;
+pub mod oauth;
+pub mod server;
+pub mod widget;

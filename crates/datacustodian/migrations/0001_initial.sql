@@ -1,0 +1,149 @@
+-- The reference DataCustodian's schema. Every bearer secret is stored only as
+-- an HMAC-SHA256 keyed hash (BLOB, 32 bytes); the key is not in the database.
+
+CREATE TABLE IF NOT EXISTS clients (
+    client_id        TEXT PRIMARY KEY,
+    secret_hash      BLOB NOT NULL,
+    name             TEXT NOT NULL,
+    kind             TEXT NOT NULL,
+    redirect_uris    TEXT NOT NULL,  -- JSON array of exact strings
+    scopes           TEXT NOT NULL,  -- JSON array of canonical ESPI scopes
+    scopes_of_use    TEXT NOT NULL,  -- JSON array of {name, text, url}
+    frame_ancestors  TEXT NOT NULL,  -- JSON array of origins
+    grant_types      TEXT NOT NULL,  -- JSON array
+    logo_uri         TEXT,
+    client_uri       TEXT,
+    policy_uri       TEXT,
+    tos_uri          TEXT,
+    created_at       INTEGER NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS customers (
+    customer_id      TEXT PRIMARY KEY,
+    username         TEXT UNIQUE,
+    password_hash    TEXT,
+    display_name     TEXT NOT NULL,
+    phone            TEXT,
+    email            TEXT,
+    account_number   TEXT,
+    zip              TEXT,
+    created_at       INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS customers_account ON customers(account_number);
+
+CREATE TABLE IF NOT EXISTS meters (
+    said             TEXT PRIMARY KEY,
+    customer_id      TEXT NOT NULL REFERENCES customers(customer_id) ON DELETE CASCADE,
+    label            TEXT NOT NULL,
+    address          TEXT,
+    service_kind     TEXT,
+    position         INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS meters_customer ON meters(customer_id);
+
+CREATE TABLE IF NOT EXISTS consent_sessions (
+    session_id       TEXT PRIMARY KEY,           -- internal row id, never sent
+    token_hash       BLOB NOT NULL UNIQUE,       -- HMAC of the cookie value
+    customer_id      TEXT REFERENCES customers(customer_id) ON DELETE CASCADE,
+    signed_in_at     INTEGER,
+    created_at       INTEGER NOT NULL,
+    expires_at       INTEGER NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS auth_requests (
+    request_key      TEXT PRIMARY KEY,           -- internal row id
+    id_hash          BLOB NOT NULL UNIQUE,       -- HMAC of the public request id
+    client_id        TEXT NOT NULL REFERENCES clients(client_id) ON DELETE CASCADE,
+    redirect_uri     TEXT NOT NULL,
+    state            TEXT,
+    scope            TEXT NOT NULL,              -- requested, canonical
+    code_challenge   TEXT,
+    session_id       TEXT REFERENCES consent_sessions(session_id) ON DELETE SET NULL,
+    created_at       INTEGER NOT NULL,
+    expires_at       INTEGER NOT NULL,
+    decided_at       INTEGER,
+    outcome          TEXT
+);
+
+CREATE TABLE IF NOT EXISTS authorizations (
+    authorization_id TEXT PRIMARY KEY,
+    client_id        TEXT NOT NULL REFERENCES clients(client_id) ON DELETE CASCADE,
+    customer_id      TEXT NOT NULL REFERENCES customers(customer_id) ON DELETE CASCADE,
+    scope            TEXT NOT NULL,              -- granted, canonical
+    meters           TEXT NOT NULL,              -- JSON array of SAIDs
+    grant_type       TEXT NOT NULL,
+    granted_at       INTEGER NOT NULL,
+    end_date         INTEGER NOT NULL,           -- 0 = until revoked
+    history_length   INTEGER,
+    revoked_at       INTEGER
+);
+CREATE INDEX IF NOT EXISTS authorizations_customer ON authorizations(customer_id);
+CREATE INDEX IF NOT EXISTS authorizations_client ON authorizations(client_id);
+
+CREATE TABLE IF NOT EXISTS auth_codes (
+    code_hash        BLOB PRIMARY KEY,
+    client_id        TEXT NOT NULL,
+    authorization_id TEXT NOT NULL REFERENCES authorizations(authorization_id) ON DELETE CASCADE,
+    redirect_uri     TEXT NOT NULL,
+    code_challenge   TEXT,
+    created_at       INTEGER NOT NULL,
+    expires_at       INTEGER NOT NULL,
+    used_at          INTEGER
+);
+
+-- A token family: every token issued from one code (or one password grant),
+-- through every refresh rotation.
+CREATE TABLE IF NOT EXISTS token_families (
+    family_id        TEXT PRIMARY KEY,
+    authorization_id TEXT NOT NULL REFERENCES authorizations(authorization_id) ON DELETE CASCADE,
+    code_hash        BLOB,
+    created_at       INTEGER NOT NULL,
+    revoked_at       INTEGER
+);
+CREATE INDEX IF NOT EXISTS families_code ON token_families(code_hash);
+
+CREATE TABLE IF NOT EXISTS tokens (
+    token_hash       BLOB PRIMARY KEY,
+    kind             TEXT NOT NULL,   -- access_token, refresh_token, client_access_token, ...
+    client_id        TEXT NOT NULL REFERENCES clients(client_id) ON DELETE CASCADE,
+    authorization_id TEXT REFERENCES authorizations(authorization_id) ON DELETE CASCADE,
+    family_id        TEXT REFERENCES token_families(family_id) ON DELETE CASCADE,
+    scope            TEXT NOT NULL,
+    created_at       INTEGER NOT NULL,
+    expires_at       INTEGER,         -- NULL = no expiry of its own
+    used_at          INTEGER,         -- refresh tokens: when rotated
+    revoked_at       INTEGER
+);
+CREATE INDEX IF NOT EXISTS tokens_family ON tokens(family_id);
+CREATE INDEX IF NOT EXISTS tokens_authorization ON tokens(authorization_id);
+
+CREATE TABLE IF NOT EXISTS otp_challenges (
+    challenge_id     TEXT PRIMARY KEY,
+    request_key      TEXT NOT NULL REFERENCES auth_requests(request_key) ON DELETE CASCADE,
+    session_id       TEXT NOT NULL,
+    customer_id      TEXT NOT NULL REFERENCES customers(customer_id) ON DELETE CASCADE,
+    channel          TEXT NOT NULL,
+    contact_hash     BLOB NOT NULL,
+    code_hash        BLOB NOT NULL,
+    created_at       INTEGER NOT NULL,
+    expires_at       INTEGER NOT NULL,
+    last_sent_at     INTEGER NOT NULL,
+    used_at          INTEGER,
+    failures         INTEGER NOT NULL DEFAULT 0,
+    throttled_until  INTEGER NOT NULL DEFAULT 0
+);
+
+-- One row per code sent, for the per-contact hourly limit.
+CREATE TABLE IF NOT EXISTS otp_sends (
+    contact_hash     BLOB NOT NULL,
+    sent_at          INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS otp_sends_contact ON otp_sends(contact_hash, sent_at);
+
+-- Failed sign-in attempts per keyed-hashed subject (username, account).
+CREATE TABLE IF NOT EXISTS throttles (
+    key_hash         BLOB PRIMARY KEY,
+    failures         INTEGER NOT NULL,
+    first_failure_at INTEGER NOT NULL,
+    blocked_until    INTEGER NOT NULL
+);

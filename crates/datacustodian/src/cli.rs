@@ -1,0 +1,670 @@
+//! The `datacustodian` command line: `serve`, `client …`, `customer …`.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use serde::Serialize;
+
+use crate::admin::{self, NewClient, NewCustomer};
+use crate::otp_sender::OutboxSender;
+use crate::store::{ClientKind, Meter, ScopeOfUse, Store};
+use crate::{AppState, Config, HmacKey, app};
+
+/// The reference Green Button Connect My Data DataCustodian.
+#[derive(Debug, Parser)]
+#[command(name = "datacustodian", version, about)]
+pub struct Cli {
+    /// Database URL (a SQLite file is created if missing).
+    #[arg(
+        long,
+        global = true,
+        env = "DATACUSTODIAN_DATABASE_URL",
+        default_value = "sqlite://datacustodian.sqlite"
+    )]
+    pub database: String,
+    /// The HMAC key file (32 bytes, created 0600 if absent). Default: the
+    /// database file's path plus `.key`.
+    #[arg(long, global = true, env = "DATACUSTODIAN_KEY_FILE")]
+    pub key_file: Option<PathBuf>,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP server.
+    Serve(ServeArgs),
+    /// Manage clients (third parties and others).
+    #[command(subcommand)]
+    Client(ClientCommand),
+    /// Manage customers.
+    #[command(subcommand)]
+    Customer(CustomerCommand),
+}
+
+/// `serve` options.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// Public base URL (the issuer). Default: http://LISTEN.
+    #[arg(long)]
+    pub public_url: Option<String>,
+    /// Where one-time codes are written (JSON lines). Default: beside the
+    /// database, `<db>.otp-outbox.jsonl`.
+    #[arg(long)]
+    pub otp_outbox: Option<PathBuf>,
+    /// The built consent widget. Default: `dist` in the current directory.
+    #[arg(long)]
+    pub assets: Option<PathBuf>,
+    /// The built scope playground, served at `/`. Default:
+    /// `crates/scope-playground/dist` in the current directory.
+    #[arg(long)]
+    pub playground_assets: Option<PathBuf>,
+    /// Where `/oauth/authorize` sends the browser.
+    #[arg(long, default_value = "/consent/")]
+    pub consent_page: String,
+    /// Seed the demo third party and customers and print how to use them.
+    #[arg(long)]
+    pub demo: bool,
+}
+
+/// Client kinds on the command line.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum KindArg {
+    /// A third party.
+    ThirdParty,
+    /// The utility's admin client.
+    DataCustodian,
+    /// A meter data system uploading.
+    Upload,
+    /// Dynamic registration.
+    Registration,
+}
+
+impl From<KindArg> for ClientKind {
+    fn from(k: KindArg) -> ClientKind {
+        match k {
+            KindArg::ThirdParty => ClientKind::ThirdParty,
+            KindArg::DataCustodian => ClientKind::DataCustodian,
+            KindArg::Upload => ClientKind::Upload,
+            KindArg::Registration => ClientKind::Registration,
+        }
+    }
+}
+
+/// `client` subcommands.
+#[derive(Debug, Subcommand)]
+#[allow(clippy::large_enum_variant)] // parsed once
+pub enum ClientCommand {
+    /// Register a client; prints its id and secret as JSON.
+    Add(ClientAdd),
+    /// List clients (JSON).
+    List,
+    /// Give a client a new secret; prints it as JSON.
+    RotateSecret {
+        /// The client id.
+        id: String,
+    },
+    /// Remove a client and everything issued to it.
+    Remove {
+        /// The client id.
+        id: String,
+    },
+}
+
+/// `client add` options.
+#[derive(Debug, Args)]
+pub struct ClientAdd {
+    /// Name shown to customers.
+    #[arg(long)]
+    pub name: String,
+    /// Exact redirect URI (repeatable).
+    #[arg(long = "redirect-uri")]
+    pub redirect_uris: Vec<String>,
+    /// Widest ESPI scope it may request (repeatable; none = any).
+    #[arg(long = "scope")]
+    pub scopes: Vec<String>,
+    /// Scope-of-use disclosure `NAME=TEXT[|URL]` (repeatable).
+    #[arg(long = "scope-of-use")]
+    pub scopes_of_use: Vec<String>,
+    /// Origin allowed to frame the consent page (repeatable).
+    #[arg(long = "frame-ancestor")]
+    pub frame_ancestors: Vec<String>,
+    /// Grant type (repeatable; default by kind; `password` only if given).
+    #[arg(long = "grant-type")]
+    pub grant_types: Vec<String>,
+    /// How the client is registered.
+    #[arg(long, value_enum, default_value = "third-party")]
+    pub kind: KindArg,
+    /// Fixed client id (default: random).
+    #[arg(long)]
+    pub client_id: Option<String>,
+    /// Logo URL.
+    #[arg(long)]
+    pub logo_uri: Option<String>,
+    /// Home page URL.
+    #[arg(long)]
+    pub client_uri: Option<String>,
+    /// Privacy policy URL.
+    #[arg(long)]
+    pub policy_uri: Option<String>,
+    /// Terms of service URL.
+    #[arg(long)]
+    pub tos_uri: Option<String>,
+}
+
+/// `customer` subcommands.
+#[derive(Debug, Subcommand)]
+#[allow(clippy::large_enum_variant)] // parsed once
+pub enum CustomerCommand {
+    /// Register a customer; prints the customer id as JSON.
+    Add(CustomerAdd),
+    /// List customers (JSON, without password hashes).
+    List,
+    /// Remove a customer (by id or username).
+    Remove {
+        /// Customer id or username.
+        id: String,
+    },
+}
+
+/// `customer add` options.
+#[derive(Debug, Args)]
+pub struct CustomerAdd {
+    /// Login name.
+    #[arg(long)]
+    pub username: Option<String>,
+    /// Password (with --username).
+    #[arg(long)]
+    pub password: Option<String>,
+    /// Shown name.
+    #[arg(long)]
+    pub display_name: Option<String>,
+    /// Phone, E.164.
+    #[arg(long)]
+    pub phone: Option<String>,
+    /// Email.
+    #[arg(long)]
+    pub email: Option<String>,
+    /// Account number (with --zip).
+    #[arg(long)]
+    pub account_number: Option<String>,
+    /// ZIP code (with --account-number).
+    #[arg(long)]
+    pub zip: Option<String>,
+    /// A meter `SAID[=LABEL]` (repeatable, at least one).
+    #[arg(long = "meter")]
+    pub meters: Vec<String>,
+    /// A meter's service address `SAID=ADDRESS` (repeatable).
+    #[arg(long = "address")]
+    pub addresses: Vec<String>,
+    /// A meter's service kind `SAID=electricity|gas|water` (repeatable).
+    #[arg(long = "service-kind")]
+    pub service_kinds: Vec<String>,
+}
+
+/// A bad command line (exit 2) or a failure (exit 1).
+enum Failure {
+    Usage(String),
+    Runtime(String),
+}
+
+/// The database file of a SQLite URL, if it names a file.
+pub fn sqlite_path(url: &str) -> Option<PathBuf> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or("");
+    if path.is_empty() || path.contains(":memory:") {
+        None
+    } else {
+        Some(PathBuf::from(path))
+    }
+}
+
+fn load_key(cli: &Cli) -> Result<HmacKey, Failure> {
+    let path = match &cli.key_file {
+        Some(p) => p.clone(),
+        None => match sqlite_path(&cli.database) {
+            Some(db) => {
+                let mut s = db.into_os_string();
+                s.push(".key");
+                PathBuf::from(s)
+            }
+            None => {
+                return Err(Failure::Usage(
+                    "an in-memory database needs --key-file (or DATACUSTODIAN_KEY_FILE)".into(),
+                ));
+            }
+        },
+    };
+    HmacKey::load_or_create(&path).map_err(|e| Failure::Runtime(e.to_string()))
+}
+
+async fn open_state(cli: &Cli, config: Config, outbox: PathBuf) -> Result<AppState, Failure> {
+    if !cli.database.starts_with("sqlite:") {
+        return Err(Failure::Usage(format!(
+            "unsupported database URL {:?}: use sqlite://PATH",
+            cli.database
+        )));
+    }
+    let key = load_key(cli)?;
+    let store = Store::open(&cli.database)
+        .await
+        .map_err(|e| Failure::Runtime(e.to_string()))?;
+    Ok(AppState::new(
+        config,
+        store,
+        key,
+        Arc::new(OutboxSender::new(outbox)),
+    ))
+}
+
+fn default_outbox(cli: &Cli) -> PathBuf {
+    match sqlite_path(&cli.database) {
+        Some(db) => {
+            let mut s = db.into_os_string();
+            s.push(".otp-outbox.jsonl");
+            PathBuf::from(s)
+        }
+        None => std::env::temp_dir().join("datacustodian-otp-outbox.jsonl"),
+    }
+}
+
+fn print_json<T: Serialize>(v: &T) -> Result<(), Failure> {
+    let s = serde_json::to_string_pretty(v).map_err(|e| Failure::Runtime(e.to_string()))?;
+    println!("{s}");
+    Ok(())
+}
+
+fn usage(e: admin::AdminError) -> Failure {
+    Failure::Usage(e.0)
+}
+
+/// Runs the command line; the process exit code.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            // Help and version exit 0; bad arguments exit 2.
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match rt.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::Usage(m)) => {
+            eprintln!("error: {m}");
+            ExitCode::from(2)
+        }
+        Err(Failure::Runtime(m)) => {
+            eprintln!("error: {m}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<(), Failure> {
+    match &cli.command {
+        Command::Serve(args) => serve(&cli, args).await,
+        Command::Client(c) => client(&cli, c).await,
+        Command::Customer(c) => customer(&cli, c).await,
+    }
+}
+
+fn admin_config() -> Config {
+    Config::new("http://127.0.0.1:8080")
+}
+
+fn pick_dir(given: &Option<PathBuf>, default: &str) -> Option<PathBuf> {
+    match given {
+        Some(p) => Some(p.clone()),
+        None => Some(PathBuf::from(default)).filter(|p| p.is_dir()),
+    }
+}
+
+async fn serve(cli: &Cli, args: &ServeArgs) -> Result<(), Failure> {
+    let public_url = args
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{}", args.listen));
+    match url::Url::parse(&public_url) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") && u.query().is_none() => {}
+        _ => {
+            return Err(Failure::Usage(format!(
+                "--public-url {public_url:?} must be an http(s) URL without a query"
+            )));
+        }
+    }
+    if !args.consent_page.starts_with('/') && !args.consent_page.starts_with("http") {
+        return Err(Failure::Usage(
+            "--consent-page must be a path such as /consent/ or an absolute URL".into(),
+        ));
+    }
+    if let Some(a) = &args.assets
+        && !a.is_dir()
+    {
+        return Err(Failure::Usage(format!(
+            "--assets {} is not a directory",
+            a.display()
+        )));
+    }
+    let mut config = Config::new(public_url);
+    config.consent_page = args.consent_page.clone();
+    config.assets_dir = pick_dir(&args.assets, "dist");
+    config.playground_dir = pick_dir(&args.playground_assets, "crates/scope-playground/dist");
+    let outbox = args
+        .otp_outbox
+        .clone()
+        .unwrap_or_else(|| default_outbox(cli));
+    let state = open_state(cli, config, outbox.clone()).await?;
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .map_err(|e| Failure::Runtime(format!("cannot listen on {}: {e}", args.listen)))?;
+    if args.demo {
+        let seed = admin::seed_demo(&state)
+            .await
+            .map_err(|e| Failure::Runtime(e.0))?;
+        print_demo(&state, &seed, &outbox);
+    } else {
+        println!("DataCustodian listening on {}", state.config().public_url);
+    }
+    match &state.config().assets_dir {
+        Some(d) => tracing::info!(dir = %d.display(), "serving the consent widget at /consent/"),
+        None => {
+            tracing::warn!("no dist/ found: /consent/ says the widget is not built (use --assets)")
+        }
+    }
+    let store = state.store().clone();
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(shutdown())
+        .await
+        .map_err(|e| Failure::Runtime(e.to_string()))?;
+    store.close().await;
+    Ok(())
+}
+
+async fn shutdown() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}
+
+fn print_demo(state: &AppState, seed: &admin::DemoSeed, outbox: &Path) {
+    let base = &state.config().public_url;
+    let mut out = String::new();
+    out.push_str("Green Button DataCustodian (demo)\n\n");
+    out.push_str("Open this authorization URL in a browser (demo third party, PKCE S256):\n\n");
+    out.push_str(&format!("  {}\n\n", seed.authorization_url));
+    out.push_str(&format!("  state:         {}\n", seed.state));
+    out.push_str(&format!("  code_verifier: {}\n\n", seed.code_verifier));
+    out.push_str("Demo customers:\n");
+    for c in &seed.customers {
+        out.push_str(&format!("  - {}\n", c.display_name));
+        if let (Some(u), Some(p)) = (&c.username, &c.password) {
+            out.push_str(&format!("      username: {u}   password: {p}\n"));
+        }
+        if let (Some(a), Some(z)) = (&c.account_number, &c.zip) {
+            out.push_str(&format!("      account number: {a}   ZIP: {z}\n"));
+        }
+        if let Some(p) = &c.phone {
+            out.push_str(&format!("      phone: {p}\n"));
+        }
+        if let Some(e) = &c.email {
+            out.push_str(&format!("      email: {e}\n"));
+        }
+        out.push_str(&format!("      meters: {}\n", c.meters.join(", ")));
+    }
+    out.push_str(&format!(
+        "\nOne-time codes are written to: {}\n\n",
+        outbox.display()
+    ));
+    out.push_str(&format!(
+        "Demo third party: client_id {}  client_secret {}\n\n",
+        seed.client_id, seed.client_secret
+    ));
+    out.push_str(
+        "Token endpoint (after the consent, the browser lands on the callback with ?code=...):\n\n",
+    );
+    out.push_str(&format!(
+        "  curl -s -u {id}:{secret} {base}/oauth/token \\\n    -d grant_type=authorization_code -d code=CODE \\\n    --data-urlencode redirect_uri={redir} \\\n    -d code_verifier={verifier}\n\n",
+        id = seed.client_id,
+        secret = seed.client_secret,
+        redir = seed.redirect_uri,
+        verifier = seed.code_verifier
+    ));
+    out.push_str(&format!(
+        "  curl -s -u {id}:{secret} {base}/oauth/token -d grant_type=refresh_token -d refresh_token=REFRESH_TOKEN\n\n",
+        id = seed.client_id,
+        secret = seed.client_secret
+    ));
+    out.push_str(&format!(
+        "  curl -s -u {id}:{secret} {base}/oauth/token -d grant_type=client_credentials\n\n",
+        id = seed.client_id,
+        secret = seed.client_secret
+    ));
+    out.push_str(&format!(
+        "  curl -s -H 'Authorization: Bearer ACCESS_TOKEN' {base}/espi/1_1/resource/Batch/Subscription/ID/UsagePoint\n\n"
+    ));
+    out.push_str(&format!(
+        "Metadata: {base}/.well-known/oauth-authorization-server\n"
+    ));
+    print!("{out}");
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
+}
+
+fn split_kv<'a>(what: &str, s: &'a str) -> Result<(&'a str, &'a str), Failure> {
+    s.split_once('=')
+        .filter(|(k, _)| !k.is_empty())
+        .ok_or_else(|| Failure::Usage(format!("{what} {s:?} must look like KEY=VALUE")))
+}
+
+async fn client(cli: &Cli, c: &ClientCommand) -> Result<(), Failure> {
+    let state = open_state(cli, admin_config(), default_outbox(cli)).await?;
+    let r = match c {
+        ClientCommand::Add(a) => {
+            let mut sous = Vec::new();
+            for s in &a.scopes_of_use {
+                let (name, rest) = split_kv("--scope-of-use", s)?;
+                let (text, url) = match rest.rsplit_once('|') {
+                    Some((t, u)) => (t, Some(u.to_string())),
+                    None => (rest, None),
+                };
+                sous.push(ScopeOfUse {
+                    name: name.to_string(),
+                    text: text.to_string(),
+                    url,
+                });
+            }
+            let secret = admin::create_client(
+                &state,
+                NewClient {
+                    client_id: a.client_id.clone(),
+                    client_secret: None,
+                    name: a.name.clone(),
+                    kind: a.kind.into(),
+                    redirect_uris: a.redirect_uris.clone(),
+                    scopes: a.scopes.clone(),
+                    scopes_of_use: sous,
+                    frame_ancestors: a.frame_ancestors.clone(),
+                    grant_types: a.grant_types.clone(),
+                    logo_uri: a.logo_uri.clone(),
+                    client_uri: a.client_uri.clone(),
+                    policy_uri: a.policy_uri.clone(),
+                    tos_uri: a.tos_uri.clone(),
+                },
+            )
+            .await
+            .map_err(usage)?;
+            print_json(&secret)
+        }
+        ClientCommand::List => {
+            #[derive(Serialize)]
+            struct Row {
+                client_id: String,
+                name: String,
+                kind: &'static str,
+                redirect_uris: Vec<String>,
+                scopes: Vec<String>,
+                grant_types: Vec<String>,
+                frame_ancestors: Vec<String>,
+            }
+            let rows: Vec<Row> = state
+                .store()
+                .clients()
+                .await
+                .map_err(|e| Failure::Runtime(e.to_string()))?
+                .into_iter()
+                .map(|c| Row {
+                    client_id: c.client_id,
+                    name: c.name,
+                    kind: c.kind.as_str(),
+                    redirect_uris: c.redirect_uris,
+                    scopes: c.scopes,
+                    grant_types: c.grant_types,
+                    frame_ancestors: c.frame_ancestors,
+                })
+                .collect();
+            print_json(&rows)
+        }
+        ClientCommand::RotateSecret { id } => {
+            let s = admin::rotate_client_secret(&state, id)
+                .await
+                .map_err(usage)?;
+            print_json(&s)
+        }
+        ClientCommand::Remove { id } => {
+            admin::remove_client(&state, id).await.map_err(usage)?;
+            print_json(&serde_json::json!({ "removed": id }))
+        }
+    };
+    state.store().close().await;
+    r
+}
+
+async fn customer(cli: &Cli, c: &CustomerCommand) -> Result<(), Failure> {
+    let state = open_state(cli, admin_config(), default_outbox(cli)).await?;
+    let r = match c {
+        CustomerCommand::Add(a) => {
+            let mut meters: Vec<Meter> = Vec::new();
+            for m in &a.meters {
+                let (said, label) = match m.split_once('=') {
+                    Some((s, l)) => (s.to_string(), l.to_string()),
+                    None => (m.clone(), m.clone()),
+                };
+                meters.push(Meter {
+                    said,
+                    label,
+                    address: None,
+                    service_kind: None,
+                });
+            }
+            for (what, list) in [
+                ("--address", &a.addresses),
+                ("--service-kind", &a.service_kinds),
+            ] {
+                for s in list {
+                    let (said, value) = split_kv(what, s)?;
+                    let m = meters.iter_mut().find(|m| m.said == said).ok_or_else(|| {
+                        Failure::Usage(format!(
+                            "{what} names meter {said:?}, which is not given with --meter"
+                        ))
+                    })?;
+                    if what == "--address" {
+                        m.address = Some(value.to_string());
+                    } else {
+                        m.service_kind = Some(value.to_string());
+                    }
+                }
+            }
+            let id = admin::create_customer(
+                &state,
+                NewCustomer {
+                    username: a.username.clone(),
+                    password: a.password.clone(),
+                    display_name: a.display_name.clone(),
+                    phone: a.phone.clone(),
+                    email: a.email.clone(),
+                    account_number: a.account_number.clone(),
+                    zip: a.zip.clone(),
+                    meters,
+                },
+            )
+            .await
+            .map_err(usage)?;
+            print_json(&serde_json::json!({ "customer_id": id }))
+        }
+        CustomerCommand::List => {
+            let mut rows = Vec::new();
+            for c in state
+                .store()
+                .customers()
+                .await
+                .map_err(|e| Failure::Runtime(e.to_string()))?
+            {
+                let meters = state
+                    .store()
+                    .meters(&c.customer_id)
+                    .await
+                    .map_err(|e| Failure::Runtime(e.to_string()))?;
+                rows.push(serde_json::json!({
+                    "customer_id": c.customer_id,
+                    "username": c.username,
+                    "display_name": c.display_name,
+                    "phone": c.phone,
+                    "email": c.email,
+                    "account_number": c.account_number,
+                    "zip": c.zip,
+                    "meters": meters,
+                }));
+            }
+            print_json(&rows)
+        }
+        CustomerCommand::Remove { id } => {
+            admin::remove_customer(&state, id).await.map_err(usage)?;
+            print_json(&serde_json::json!({ "removed": id }))
+        }
+    };
+    state.store().close().await;
+    r
+}

@@ -1,0 +1,142 @@
+//! `GET /api/consent/requests/{request_id}` (the context of the consent
+//! screen) and `GET …/meters`.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+use super::{CustomerView, customer_view, ensure_pending, load_bound, load_for_read};
+use crate::AppState;
+use crate::error::ApiError;
+use crate::scope::{parse_stored, sign_in_hint};
+use crate::security::csrf;
+use crate::store::{Meter, ScopeOfUse};
+
+/// The sign-in methods this custodian offers, in order of preference.
+pub const SIGN_IN_METHODS: [&str; 4] = ["password", "account_otp", "phone_otp", "email_otp"];
+
+/// `ThirdParty`.
+#[derive(Debug, Serialize)]
+pub struct ThirdParty {
+    client_id: String,
+    name: String,
+    logo_uri: Option<String>,
+    client_uri: Option<String>,
+    policy_uri: Option<String>,
+    tos_uri: Option<String>,
+}
+
+/// `SignIn.hint`.
+#[derive(Debug, Serialize)]
+pub struct Hint {
+    method: &'static str,
+    value: Option<String>,
+}
+
+/// `SignIn`.
+#[derive(Debug, Serialize)]
+pub struct SignIn {
+    methods: Vec<&'static str>,
+    hint: Option<Hint>,
+}
+
+/// `ConsentContext`.
+#[derive(Debug, Serialize)]
+pub struct ConsentContext {
+    request_id: String,
+    csrf_token: String,
+    expires_at: i64,
+    now: i64,
+    client: ThirdParty,
+    scope: String,
+    scope_of_use: Option<ScopeOfUse>,
+    editable: bool,
+    default_end_date: i64,
+    embed_origins: Vec<String>,
+    sign_in: SignIn,
+    customer: Option<CustomerView>,
+}
+
+/// The context handler.
+pub async fn get_context(
+    State(state): State<AppState>,
+    Path(request_id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let bound = load_for_read(&state, &headers, &request_id).await?;
+    let now = state.now();
+    ensure_pending(&bound.request, now, StatusCode::GONE)?;
+    let client = state
+        .store()
+        .client(&bound.request.client_id)
+        .await?
+        .ok_or_else(ApiError::server_error)?;
+    let scope = parse_stored(&bound.request.scope).ok_or_else(ApiError::server_error)?;
+    let scope_of_use = scope.scope_of_use().and_then(|name| {
+        client
+            .scopes_of_use
+            .iter()
+            .find(|s| s.name.eq_ignore_ascii_case(name))
+            .cloned()
+    });
+    let customer = match &bound.session.customer_id {
+        Some(id) => match state.store().customer(id).await? {
+            Some(c) => Some(customer_view(&state, &c).await?),
+            None => None,
+        },
+        None => None,
+    };
+    let ctx = ConsentContext {
+        request_id,
+        csrf_token: csrf::token(state.key(), &bound.session.session_id),
+        expires_at: bound.request.expires_at,
+        now,
+        client: ThirdParty {
+            client_id: client.client_id.clone(),
+            name: client.name.clone(),
+            logo_uri: client.logo_uri.clone(),
+            client_uri: client.client_uri.clone(),
+            policy_uri: client.policy_uri.clone(),
+            tos_uri: client.tos_uri.clone(),
+        },
+        scope: scope.to_string(),
+        scope_of_use,
+        editable: !scope.no_edit(),
+        default_end_date: now + state.config().default_authorization_seconds as i64,
+        embed_origins: client.frame_ancestors.clone(),
+        sign_in: SignIn {
+            methods: SIGN_IN_METHODS.to_vec(),
+            hint: sign_in_hint(&scope).map(|(method, value)| Hint { method, value }),
+        },
+        customer,
+    };
+    let mut resp = Json(ctx).into_response();
+    if let Some(c) = bound.set_cookie {
+        resp.headers_mut().insert(header::SET_COOKIE, c);
+    }
+    Ok(resp)
+}
+
+/// `{ "meters": [...] }`.
+#[derive(Debug, Serialize)]
+pub struct Meters {
+    meters: Vec<Meter>,
+}
+
+/// The meters handler.
+pub async fn meters(
+    State(state): State<AppState>,
+    Path(request_id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Json<Meters>, ApiError> {
+    let bound = load_bound(&state, &headers, &request_id, false).await?;
+    let customer_id = bound
+        .session
+        .customer_id
+        .ok_or_else(ApiError::not_signed_in)?;
+    Ok(Json(Meters {
+        meters: state.store().meters(&customer_id).await?,
+    }))
+}

@@ -1,0 +1,152 @@
+//! `POST /api/consent/requests/{id}/decision`: authorize (with the
+//! customer's narrowing) or decline.
+//!
+//! The server recomputes the grant from the stored request and the choices
+//! with `espi_scope::narrow`; anything wider than the request, or any change
+//! under `noedit`, is refused (400) and the request stays pending. The
+//! request accepts exactly one decision: the store marks it decided with
+//! `UPDATE … WHERE decided_at IS NULL` in the same transaction that stores
+//! the authorization and its code, so of concurrent decisions exactly one
+//! wins.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use serde::{Deserialize, Serialize};
+
+use super::{ensure_pending, json_body, load_bound};
+use crate::AppState;
+use crate::customer_api::{Receipt, receipt};
+use crate::error::ApiError;
+use crate::oauth::redirect_with;
+use crate::oauth::token::authorization_record;
+use crate::scope::{DecisionChoices, narrow_decision, parse_stored};
+use crate::security::secrets::{Purpose, new_secret};
+
+#[derive(Deserialize)]
+struct DecisionBody {
+    decision: String,
+    function_blocks: Option<Vec<u16>>,
+    history_length: Option<u64>,
+    end_date: Option<u64>,
+    meters: Option<Vec<String>>,
+}
+
+/// `DecisionResult`.
+#[derive(Debug, Serialize)]
+pub struct DecisionResult {
+    outcome: &'static str,
+    redirect_to: String,
+    receipt: Option<Receipt>,
+}
+
+fn decided() -> ApiError {
+    ApiError::new(
+        StatusCode::CONFLICT,
+        "request_decided",
+        "a decision was already taken for this request",
+    )
+}
+
+/// The handler.
+pub async fn decide(
+    State(state): State<AppState>,
+    Path(request_id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<DecisionResult>, ApiError> {
+    let bound = load_bound(&state, &headers, &request_id, true).await?;
+    let now = state.now();
+    ensure_pending(&bound.request, now, StatusCode::CONFLICT)?;
+    let b: DecisionBody = json_body(&body)?;
+    let req = &bound.request;
+    let iss = state.config().public_url.clone();
+    let mut params: Vec<(&str, &str)> = Vec::new();
+
+    match b.decision.as_str() {
+        "decline" => {
+            if !state
+                .store()
+                .decline_request(&req.request_key, &bound.session.session_id, now)
+                .await?
+            {
+                return Err(decided());
+            }
+            params.push(("error", "access_denied"));
+            params.push(("error_description", "the customer declined"));
+            if let Some(s) = req.state.as_deref() {
+                params.push(("state", s));
+            }
+            params.push(("iss", &iss));
+            Ok(Json(DecisionResult {
+                outcome: "declined",
+                redirect_to: redirect_with(&req.redirect_uri, &params),
+                receipt: None,
+            }))
+        }
+        "authorize" => {
+            let customer_id = bound
+                .session
+                .customer_id
+                .clone()
+                .ok_or_else(ApiError::not_signed_in)?;
+            let requested = parse_stored(&req.scope).ok_or_else(ApiError::server_error)?;
+            let meters = state.store().meters(&customer_id).await?;
+            let grant = narrow_decision(
+                &requested,
+                &DecisionChoices {
+                    function_blocks: b.function_blocks,
+                    history_length: b.history_length,
+                    end_date: b.end_date,
+                    meters: b.meters,
+                },
+                now,
+                meters.iter().map(|m| m.said.clone()).collect(),
+                state.config().default_authorization_seconds,
+            )?;
+            let client = state
+                .store()
+                .client(&req.client_id)
+                .await?
+                .ok_or_else(ApiError::server_error)?;
+            let default_end = now + state.config().default_authorization_seconds as i64;
+            let authorization = authorization_record(
+                &client,
+                &customer_id,
+                &grant,
+                "authorization_code",
+                now,
+                default_end,
+            );
+            let code = new_secret();
+            let stored = state
+                .store()
+                .authorize_request(
+                    &req.request_key,
+                    &bound.session.session_id,
+                    now,
+                    &authorization,
+                    &state.key().hash(Purpose::Code, &code),
+                    now + state.config().code_lifetime.min(60) as i64,
+                )
+                .await?;
+            if !stored {
+                return Err(decided());
+            }
+            params.push(("code", &code));
+            if let Some(s) = req.state.as_deref() {
+                params.push(("state", s));
+            }
+            params.push(("iss", &iss));
+            Ok(Json(DecisionResult {
+                outcome: "authorized",
+                redirect_to: redirect_with(&req.redirect_uri, &params),
+                receipt: Some(receipt(&authorization, &client.name, &meters, now)),
+            }))
+        }
+        other => Err(ApiError::invalid_request(format!(
+            "decision must be authorize or decline, not {other:?}"
+        ))),
+    }
+}

@@ -1,0 +1,122 @@
+//! The customer's own authorizations: `GET /api/customer/authorizations`
+//! and `POST /api/customer/authorizations/{id}/revoke` (which revokes every
+//! token issued under it). Uses the consent session cookie; the revoke needs
+//! the CSRF token from the list.
+
+use std::collections::HashMap;
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+use crate::AppState;
+use crate::consent::current_session;
+use crate::error::ApiError;
+use crate::security::csrf;
+use crate::store::{Authorization, Meter, Session};
+
+/// `Receipt`.
+#[derive(Debug, Serialize)]
+pub struct Receipt {
+    authorization_id: String,
+    third_party: String,
+    scope: String,
+    meters: Vec<Meter>,
+    granted_at: i64,
+    end_date: i64,
+    history_length: Option<i64>,
+    status: &'static str,
+}
+
+/// The receipt of an authorization (`all_meters`: the customer's meters).
+pub fn receipt(a: &Authorization, third_party: &str, all_meters: &[Meter], now: i64) -> Receipt {
+    Receipt {
+        authorization_id: a.authorization_id.clone(),
+        third_party: third_party.to_string(),
+        scope: a.scope.clone(),
+        meters: all_meters
+            .iter()
+            .filter(|m| a.meters.contains(&m.said))
+            .cloned()
+            .collect(),
+        granted_at: a.granted_at,
+        end_date: a.end_date,
+        history_length: a.history_length,
+        status: a.status(now),
+    }
+}
+
+#[derive(Debug, Serialize)]
+struct List {
+    csrf_token: String,
+    authorizations: Vec<Receipt>,
+}
+
+async fn signed_in(state: &AppState, headers: &HeaderMap) -> Result<(Session, String), ApiError> {
+    let s = current_session(state, headers)
+        .await?
+        .ok_or_else(ApiError::not_signed_in)?;
+    let customer = s.customer_id.clone().ok_or_else(ApiError::not_signed_in)?;
+    Ok((s, customer))
+}
+
+/// The list handler.
+pub async fn list(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
+    let (session, customer_id) = signed_in(&state, &headers).await?;
+    let now = state.now();
+    let meters = state.store().meters(&customer_id).await?;
+    let mut names: HashMap<String, String> = HashMap::new();
+    let mut out = Vec::new();
+    for a in state
+        .store()
+        .authorizations_of_customer(&customer_id)
+        .await?
+    {
+        if !names.contains_key(&a.client_id) {
+            let name = state
+                .store()
+                .client(&a.client_id)
+                .await?
+                .map(|c| c.name)
+                .unwrap_or_default();
+            names.insert(a.client_id.clone(), name);
+        }
+        let name = names.get(&a.client_id).cloned().unwrap_or_default();
+        out.push(receipt(&a, &name, &meters, now));
+    }
+    Ok(Json(List {
+        csrf_token: csrf::token(state.key(), &session.session_id),
+        authorizations: out,
+    })
+    .into_response())
+}
+
+/// The revoke handler.
+pub async fn revoke(
+    State(state): State<AppState>,
+    Path(authorization_id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let (session, customer_id) = signed_in(&state, &headers).await?;
+    csrf::check(state.key(), &session.session_id, &headers)?;
+    let unknown = || {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "unknown_authorization",
+            "no such authorization",
+        )
+    };
+    if authorization_id.len() > 64 {
+        return Err(unknown());
+    }
+    match state
+        .store()
+        .revoke_authorization(&authorization_id, &customer_id, state.now())
+        .await?
+    {
+        Some(_) => Ok(StatusCode::NO_CONTENT.into_response()),
+        None => Err(unknown()),
+    }
+}

@@ -1,0 +1,207 @@
+//! The reference Green Button Connect My Data DataCustodian.
+//!
+//! An OAuth 2.0 authorization server (authorization code + PKCE, refresh
+//! rotation, client credentials per GBA token kind, RFC 7009 revocation,
+//! RFC 7662 introspection, RFC 8414 metadata, RFC 9207 `iss`), the consent
+//! API the consent widget speaks (`api/consent-api.openapi.yaml`), the
+//! customers' authorization list, and Bearer-protected ESPI resources.
+//!
+//! # In-process use (tests, other crates)
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! use std::sync::Arc;
+//! use datacustodian::{AppState, Config, HmacKey, Store, app, seed_demo};
+//! use datacustodian::otp_sender::OutboxSender;
+//!
+//! let dir = std::env::temp_dir();
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+//! let public_url = format!("http://{}", listener.local_addr()?);
+//! let store = Store::open(&format!("sqlite://{}/dc.sqlite", dir.display())).await?;
+//! let state = AppState::new(
+//!     Config::new(&public_url),
+//!     store,
+//!     HmacKey::random(),
+//!     Arc::new(OutboxSender::new(dir.join("outbox.jsonl"))),
+//! );
+//! let seed = seed_demo(&state).await?;
+//! println!("{} {}", seed.client_id, seed.authorization_url);
+//! tokio::spawn(async move { axum::serve(listener, app(state)).await });
+//! # Ok(()) }
+//! ```
+
+pub mod admin;
+pub mod cli;
+pub mod config;
+pub mod consent;
+pub mod customer_api;
+pub mod error;
+pub mod espi;
+pub mod oauth;
+pub mod otp_sender;
+pub mod scope;
+pub mod security;
+pub mod static_files;
+pub mod store;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::routing::{delete, get, post};
+
+pub use admin::{
+    ClientSecret, DemoCustomer, DemoSeed, NewClient, NewCustomer, create_client, create_customer,
+    remove_client, remove_customer, rotate_client_secret, seed_demo,
+};
+pub use config::{Argon2Cost, Clock, Config};
+pub use security::secrets::HmacKey;
+pub use store::Store;
+
+use otp_sender::OtpSender;
+
+/// Shared server state: configuration, storage, the HMAC key, the code
+/// sender and the clock. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    config: Config,
+    store: Store,
+    key: HmacKey,
+    otp: Arc<dyn OtpSender>,
+    clock: Clock,
+    metadata: String,
+}
+
+impl AppState {
+    /// State with the system clock.
+    pub fn new(config: Config, store: Store, key: HmacKey, otp: Arc<dyn OtpSender>) -> AppState {
+        AppState::with_clock(config, store, key, otp, Clock::system())
+    }
+
+    /// State with a given clock (tests keep a clone and move it forward).
+    pub fn with_clock(
+        config: Config,
+        store: Store,
+        key: HmacKey,
+        otp: Arc<dyn OtpSender>,
+        clock: Clock,
+    ) -> AppState {
+        let metadata = oauth::metadata::document(&config).to_string();
+        AppState {
+            inner: Arc::new(Inner {
+                config,
+                store,
+                key,
+                otp,
+                clock,
+                metadata,
+            }),
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    /// The storage.
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    /// The HMAC key.
+    pub fn key(&self) -> &HmacKey {
+        &self.inner.key
+    }
+
+    /// The one-time code sender.
+    pub fn otp_sender(&self) -> &dyn OtpSender {
+        self.inner.otp.as_ref()
+    }
+
+    /// The clock.
+    pub fn clock(&self) -> &Clock {
+        &self.inner.clock
+    }
+
+    /// Unix seconds now (by the state's clock).
+    pub fn now(&self) -> i64 {
+        self.inner.clock.now()
+    }
+
+    pub(crate) fn metadata_json(&self) -> &str {
+        &self.inner.metadata
+    }
+
+    /// `{public_url}{path}`.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.inner.config.public_url, path)
+    }
+}
+
+/// The whole HTTP application.
+pub fn app(state: AppState) -> Router {
+    // CORS only here: token, metadata, revocation, introspection.
+    let cors_routes = Router::new()
+        .route(
+            "/.well-known/oauth-authorization-server",
+            get(oauth::metadata::metadata),
+        )
+        .route("/oauth/token", post(oauth::token::token))
+        .route("/oauth/revoke", post(oauth::revoke::revoke))
+        .route("/oauth/introspect", post(oauth::introspect::introspect))
+        .layer(security::headers::cors_layer());
+
+    let api = Router::new()
+        .route(
+            "/api/consent/requests/{request_id}",
+            get(consent::context::get_context),
+        )
+        .route(
+            "/api/consent/requests/{request_id}/sign-in/password",
+            post(consent::sign_in::password),
+        )
+        .route(
+            "/api/consent/requests/{request_id}/sign-in/otp",
+            post(consent::otp::start),
+        )
+        .route(
+            "/api/consent/requests/{request_id}/sign-in/otp/{challenge_id}/resend",
+            post(consent::otp::resend),
+        )
+        .route(
+            "/api/consent/requests/{request_id}/sign-in/otp/{challenge_id}/verify",
+            post(consent::otp::verify),
+        )
+        .route(
+            "/api/consent/requests/{request_id}/meters",
+            get(consent::context::meters),
+        )
+        .route(
+            "/api/consent/requests/{request_id}/decision",
+            post(consent::decision::decide),
+        )
+        .route("/api/consent/session", delete(consent::sign_in::sign_out))
+        .route("/api/customer/authorizations", get(customer_api::list))
+        .route(
+            "/api/customer/authorizations/{authorization_id}/revoke",
+            post(customer_api::revoke),
+        );
+
+    Router::new()
+        .merge(cors_routes)
+        .merge(api)
+        .route("/oauth/authorize", get(oauth::authorize::authorize))
+        .merge(espi::routes())
+        .merge(static_files::routes(&state))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            security::headers::security_headers,
+        ))
+        .layer(axum::middleware::from_fn(security::headers::log_request))
+        .with_state(state)
+}

@@ -1,0 +1,173 @@
+//! The server's use of the scope library (`espi-scope`): reading a request's
+//! scope, checking it against a client's registration, and narrowing it by a
+//! customer's decision.
+
+use axum::http::StatusCode;
+use espi_scope::EspiScope;
+use espi_scope::narrow::{Choices, NarrowErrorKind, NarrowPolicy};
+
+use crate::error::ApiError;
+
+/// Reads a requested `scope` value: it must parse without error diagnostics
+/// and hold exactly one ESPI scope (plain OAuth tokens such as `openid` are
+/// ignored: this server grants only ESPI scopes). The error names the
+/// problem.
+pub fn parse_request_scope(raw: &str) -> Result<EspiScope, String> {
+    if raw.trim().is_empty() {
+        return Err("the scope is empty: send an ESPI scope such as FB=1_4_16_51".to_string());
+    }
+    let parsed = espi_scope::parse(raw);
+    if parsed.has_errors() {
+        let msgs: Vec<String> = parsed.errors().map(|d| d.message.clone()).collect();
+        return Err(format!("the scope cannot be read: {}", msgs.join("; ")));
+    }
+    let mut value = parsed.value;
+    match value.scopes.len() {
+        0 => Err("the scope has no ESPI scope (no FB= term)".to_string()),
+        1 => Ok(value.scopes.remove(0)),
+        n => Err(format!("the scope holds {n} ESPI scopes; send exactly one")),
+    }
+}
+
+/// Reads a stored (canonical) scope.
+pub fn parse_stored(raw: &str) -> Option<EspiScope> {
+    raw.parse::<EspiScope>().ok()
+}
+
+/// True when `requested` is within one of the client's registered scopes:
+/// its function blocks are a subset, its history is no longer, its interval
+/// and block durations are among the registered ones (when the registration
+/// lists any). A client registered without scopes may request any scope.
+pub fn within_registered(requested: &EspiScope, registered: &[String]) -> bool {
+    if registered.is_empty() {
+        return true;
+    }
+    registered
+        .iter()
+        .filter_map(|r| parse_stored(r))
+        .any(|reg| {
+            requested
+                .function_blocks
+                .iter()
+                .all(|fb| reg.function_blocks.contains(fb))
+                && match (reg.history_length, requested.history_length) {
+                    (Some(max), Some(h)) => h <= max,
+                    (Some(_), None) => false,
+                    (None, _) => true,
+                }
+                && (reg.interval_durations.is_empty()
+                    || requested
+                        .interval_durations
+                        .iter()
+                        .all(|d| reg.interval_durations.contains(d)))
+                && (reg.block_durations.is_empty()
+                    || requested
+                        .block_durations
+                        .iter()
+                        .all(|d| reg.block_durations.contains(d)))
+        })
+}
+
+/// True when every function block of `requested` is in `allowed`.
+pub fn fbs_within(requested: &EspiScope, allowed: &EspiScope) -> bool {
+    requested
+        .function_blocks
+        .iter()
+        .all(|fb| allowed.function_blocks.contains(fb))
+}
+
+/// The customer's choices in a decision.
+#[derive(Debug, Clone, Default)]
+pub struct DecisionChoices {
+    /// Function blocks kept.
+    pub function_blocks: Option<Vec<u16>>,
+    /// History in seconds.
+    pub history_length: Option<u64>,
+    /// End date (0 = until revoked).
+    pub end_date: Option<u64>,
+    /// SAIDs granted.
+    pub meters: Option<Vec<String>>,
+}
+
+/// Recomputes the grant from the request and the choices with
+/// `espi_scope::narrow`, mapping refusals to the consent API's codes.
+pub fn narrow_decision(
+    requested: &EspiScope,
+    choices: &DecisionChoices,
+    now: i64,
+    customer_meters: Vec<String>,
+    default_authorization_seconds: u64,
+) -> Result<EspiScope, ApiError> {
+    let c = Choices {
+        function_blocks: choices.function_blocks.clone(),
+        history_length: choices.history_length,
+        end_date: choices.end_date,
+        meters: choices.meters.clone(),
+    };
+    let policy = NarrowPolicy {
+        now: u64::try_from(now).unwrap_or(0),
+        customer_meters,
+        default_authorization_seconds,
+    };
+    espi_scope::narrow(requested, &c, &policy).map_err(|e| {
+        let code = match e.kind() {
+            NarrowErrorKind::EditNotAllowed => "edit_not_allowed",
+            NarrowErrorKind::NoMeterChosen => "no_meter_chosen",
+            NarrowErrorKind::FunctionBlockNotRequested(_)
+            | NarrowErrorKind::HistoryLonger
+            | NarrowErrorKind::EndDateLater
+            | NarrowErrorKind::UntilRevokedNotRequested
+            | NarrowErrorKind::MeterNotRequested(_)
+            | NarrowErrorKind::UnknownMeter(_) => "scope_wider_than_request",
+            _ => "invalid_request",
+        };
+        ApiError::new(StatusCode::BAD_REQUEST, code, e.to_string())
+    })
+}
+
+/// The sign-in hint from the scope's `auth-{type}[-{value}]` items, as the
+/// consent API's `(method, value)`. `auth-login` → `password`,
+/// `auth-phone-…`/`auth-sms-…` → `phone_otp`, `auth-email-…` → `email_otp`,
+/// `auth-account…` → `account_otp`; SSO and other methods this server does not
+/// offer give no hint.
+pub fn sign_in_hint(scope: &EspiScope) -> Option<(&'static str, Option<String>)> {
+    scope.auth_hints().into_iter().find_map(|(method, value)| {
+        let m = match method.to_ascii_lowercase().as_str() {
+            "login" | "password" => "password",
+            "phone" | "sms" | "otp" => "phone_otp",
+            "email" => "email_otp",
+            "account" | "accountnumber" => "account_otp",
+            _ => return None,
+        };
+        Some((m, value))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_and_unreadable_scopes_are_refused() {
+        assert!(parse_request_scope("").is_err());
+        assert!(parse_request_scope("   ").is_err());
+        assert!(parse_request_scope("FB=4_x").is_err());
+        assert!(parse_request_scope("IntervalDuration=900").is_err());
+        assert!(parse_request_scope("FB=4 FB=5").is_err());
+        assert!(parse_request_scope("FB=1_4;HistoryLength=10").is_ok());
+    }
+
+    #[test]
+    fn registration_limits_scope() {
+        let reg =
+            vec!["FB=1_4_5_16_51;IntervalDuration=900_3600;HistoryLength=63072000".to_string()];
+        let ok = parse_request_scope("FB=1_4_16;IntervalDuration=900;HistoryLength=100")
+            .unwrap_or_default();
+        assert!(within_registered(&ok, &reg));
+        let wide_fb = parse_request_scope("FB=1_4_12;HistoryLength=100").unwrap_or_default();
+        assert!(!within_registered(&wide_fb, &reg));
+        let long = parse_request_scope("FB=1_4;HistoryLength=94608000").unwrap_or_default();
+        assert!(!within_registered(&long, &reg));
+        assert!(within_registered(&long, &[]));
+    }
+}

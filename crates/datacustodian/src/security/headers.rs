@@ -1,0 +1,155 @@
+//! Response headers on every response, CORS for the four endpoints that
+//! allow it, the consent session cookie, and the per-request log line.
+
+use std::time::Instant;
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, header};
+use axum::middleware::Next;
+use axum::response::Response;
+use tower_http::cors::{Any, CorsLayer};
+
+use super::secrets::Purpose;
+use crate::AppState;
+
+/// The session cookie's name.
+pub const SESSION_COOKIE: &str = "gbcd_session";
+
+/// The CSP, with `frame-ancestors` filled in.
+pub fn csp(frame_ancestors: &str) -> String {
+    format!(
+        "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; \
+         img-src 'self' https: data:; connect-src 'self'; object-src 'none'; base-uri 'none'; \
+         form-action 'self'; frame-ancestors {frame_ancestors}"
+    )
+}
+
+/// CORS for token, metadata, revocation and introspection: any origin, no
+/// credentials (clients authenticate with their secret, not cookies).
+pub fn cors_layer() -> CorsLayer {
+    CorsLayer::new()
+        .allow_origin(Any)
+        .allow_methods([Method::GET, Method::POST])
+        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
+        .max_age(std::time::Duration::from_secs(600))
+}
+
+fn query_param(query: &str, name: &str) -> Option<String> {
+    url::form_urlencoded::parse(query.as_bytes())
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
+
+/// The `frame-ancestors` value for a request: the client's registered
+/// origins when this is the consent page of a known request, else `'none'`.
+async fn frame_ancestors_for(state: &AppState, path: &str, query: Option<&str>) -> String {
+    let page = state.config().consent_page.as_str();
+    let is_page = path == page
+        || path == page.trim_end_matches('/')
+        || (path.starts_with(page) && path.ends_with(".html"));
+    if !is_page {
+        return "'none'".to_string();
+    }
+    let Some(id) = query.and_then(|q| query_param(q, "request")) else {
+        return "'none'".to_string();
+    };
+    if id.len() > 64 {
+        return "'none'".to_string();
+    }
+    let hash = state.key().hash(Purpose::Request, &id);
+    let Ok(Some(r)) = state.store().request_by_id(&hash).await else {
+        return "'none'".to_string();
+    };
+    let Ok(Some(client)) = state.store().client(&r.client_id).await else {
+        return "'none'".to_string();
+    };
+    if client.frame_ancestors.is_empty() {
+        "'none'".to_string()
+    } else {
+        client.frame_ancestors.join(" ")
+    }
+}
+
+/// Adds CSP, `Referrer-Policy`, `X-Content-Type-Options` and (unless the
+/// handler chose a cache policy, as static assets do) `Cache-Control:
+/// no-store` to every response.
+pub async fn security_headers(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let path = req.uri().path().to_string();
+    let query = req.uri().query().map(str::to_string);
+    let ancestors = frame_ancestors_for(&state, &path, query.as_deref()).await;
+    let mut resp = next.run(req).await;
+    let h = resp.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&csp(&ancestors)) {
+        h.insert(header::CONTENT_SECURITY_POLICY, v);
+    }
+    if ancestors == "'none'" {
+        h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    }
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    if !h.contains_key(header::CACHE_CONTROL) {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        h.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    }
+    resp
+}
+
+/// One structured log line per request: method, path (never the query,
+/// which may hold codes), status, latency. Paths that carry a request id
+/// (a bearer secret until the request is bound) are logged as their route
+/// template, e.g. `/api/consent/requests/{request_id}/decision`.
+pub async fn log_request(req: Request, next: Next) -> Response {
+    let method = req.method().clone();
+    let path = match req.extensions().get::<MatchedPath>() {
+        Some(m) if m.as_str().contains("{request_id}") => m.as_str().to_string(),
+        _ => req.uri().path().to_string(),
+    };
+    let start = Instant::now();
+    let resp = next.run(req).await;
+    let latency_us = start.elapsed().as_micros() as u64;
+    tracing::info!(
+        target: "datacustodian::http",
+        method = %method,
+        path = %path,
+        status = resp.status().as_u16(),
+        latency_us,
+        "request"
+    );
+    resp
+}
+
+/// The session cookie value sent by the browser, if any.
+pub fn session_cookie(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == SESSION_COOKIE)
+        .map(|(_, v)| v.trim().to_string())
+        .filter(|v| !v.is_empty() && v.len() <= 128)
+}
+
+/// `Set-Cookie` for the session: HttpOnly, SameSite=Strict, Path=/,
+/// `Secure` when the public URL is https.
+pub fn set_session_cookie(value: &str, max_age: i64, secure: bool) -> HeaderValue {
+    let s = format!(
+        "{SESSION_COOKIE}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{}",
+        max_age.max(0),
+        if secure { "; Secure" } else { "" }
+    );
+    HeaderValue::from_str(&s)
+        .unwrap_or_else(|_| HeaderValue::from_static("gbcd_session=; Max-Age=0"))
+}
+
+/// `Set-Cookie` that removes the session cookie.
+pub fn clear_session_cookie(secure: bool) -> HeaderValue {
+    set_session_cookie("", 0, secure)
+}

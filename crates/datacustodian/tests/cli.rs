@@ -1,0 +1,252 @@
+//! The command line: admin subcommands print JSON; bad arguments give a
+//! clear message and exit status 2.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn run(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_datacustodian"))
+        .args(args)
+        .env(
+            "DATACUSTODIAN_DATABASE_URL",
+            format!("sqlite://{}", dir.join("cli.sqlite").display()),
+        )
+        .env_remove("DATACUSTODIAN_KEY_FILE")
+        .output()
+        .expect("run the binary")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).to_string()
+}
+
+#[test]
+fn client_add_list_rotate_remove() {
+    let dir = tempfile::tempdir().expect("dir");
+    let o = run(
+        dir.path(),
+        &[
+            "client",
+            "add",
+            "--name",
+            "Solar Co",
+            "--redirect-uri",
+            "https://solar.example/cb",
+            "--scope",
+            "FB=1_4_16_51;HistoryLength=63072000",
+            "--scope-of-use",
+            "solar-sizing=Sizes your solar system|https://solar.example/use",
+            "--frame-ancestor",
+            "https://portal.example.com",
+            "--logo-uri",
+            "https://solar.example/logo.png",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON");
+    let id = v["client_id"].as_str().expect("id").to_string();
+    assert!(v["client_secret"].as_str().is_some_and(|s| s.len() >= 43));
+    let o = run(dir.path(), &["client", "list"]);
+    let list: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON");
+    assert_eq!(list[0]["client_id"], serde_json::json!(id));
+    assert_eq!(
+        list[0]["grant_types"],
+        serde_json::json!(["authorization_code", "refresh_token", "client_credentials"])
+    );
+    assert!(
+        !String::from_utf8_lossy(&o.stdout).contains("secret"),
+        "list never shows secrets"
+    );
+    let o = run(dir.path(), &["client", "rotate-secret", &id]);
+    assert!(o.status.success());
+    assert_ne!(
+        serde_json::from_slice::<serde_json::Value>(&o.stdout).expect("JSON")["client_secret"],
+        v["client_secret"]
+    );
+    assert!(run(dir.path(), &["client", "remove", &id]).status.success());
+    let o = run(dir.path(), &["client", "remove", &id]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        dir.path().join("cli.sqlite.key").exists(),
+        "the key file is created beside the database"
+    );
+}
+
+#[test]
+fn customer_add_and_list() {
+    let dir = tempfile::tempdir().expect("dir");
+    let o = run(
+        dir.path(),
+        &[
+            "customer",
+            "add",
+            "--username",
+            "pat",
+            "--password",
+            "a long password",
+            "--phone",
+            "+15554443333",
+            "--email",
+            "pat@example.com",
+            "--account-number",
+            "42",
+            "--zip",
+            "10001",
+            "--meter",
+            "SA-1=Home",
+            "--meter",
+            "SA-2",
+            "--address",
+            "SA-1=1 Main St",
+            "--service-kind",
+            "SA-2=gas",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = run(dir.path(), &["customer", "list"]);
+    let list: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON");
+    assert_eq!(list[0]["username"], serde_json::json!("pat"));
+    assert_eq!(
+        list[0]["meters"][0]["address"],
+        serde_json::json!("1 Main St")
+    );
+    assert_eq!(
+        list[0]["meters"][1]["service_kind"],
+        serde_json::json!("gas")
+    );
+    assert!(
+        !String::from_utf8_lossy(&o.stdout).contains("argon2"),
+        "no password hashes"
+    );
+    assert!(
+        run(dir.path(), &["customer", "remove", "pat"])
+            .status
+            .success()
+    );
+}
+
+#[test]
+fn bad_arguments_exit_2_with_a_clear_message() {
+    let dir = tempfile::tempdir().expect("dir");
+    for (args, needle) in [
+        (
+            vec![
+                "client",
+                "add",
+                "--name",
+                "X",
+                "--redirect-uri",
+                "not a url",
+            ],
+            "redirect URI",
+        ),
+        (
+            vec![
+                "client",
+                "add",
+                "--name",
+                "X",
+                "--redirect-uri",
+                "https://x.example/cb#frag",
+            ],
+            "fragment",
+        ),
+        (vec!["client", "add", "--name", "X"], "redirect-uri"),
+        (
+            vec![
+                "client",
+                "add",
+                "--name",
+                "X",
+                "--redirect-uri",
+                "https://x/cb",
+                "--scope",
+                "FB=4_x",
+            ],
+            "scope",
+        ),
+        (
+            vec![
+                "client",
+                "add",
+                "--name",
+                "X",
+                "--redirect-uri",
+                "https://x/cb",
+                "--frame-ancestor",
+                "*",
+            ],
+            "frame ancestor",
+        ),
+        (
+            vec![
+                "client",
+                "add",
+                "--name",
+                "X",
+                "--redirect-uri",
+                "https://x/cb",
+                "--grant-type",
+                "implicit",
+            ],
+            "grant type",
+        ),
+        (
+            vec!["client", "add", "--name", "X", "--kind", "admin"],
+            "admin",
+        ),
+        (
+            vec![
+                "customer",
+                "add",
+                "--username",
+                "u",
+                "--password",
+                "long enough",
+            ],
+            "meter",
+        ),
+        (
+            vec!["customer", "add", "--account-number", "1", "--meter", "A"],
+            "zip",
+        ),
+        (
+            vec!["customer", "add", "--phone", "12", "--meter", "A"],
+            "phone",
+        ),
+        (
+            vec![
+                "customer",
+                "add",
+                "--phone",
+                "+15554443333",
+                "--meter",
+                "A_B",
+            ],
+            "meter id",
+        ),
+        (
+            vec![
+                "customer",
+                "add",
+                "--phone",
+                "+15554443333",
+                "--meter",
+                "A",
+                "--address",
+                "B=x",
+            ],
+            "not given",
+        ),
+        (vec!["serve", "--listen", "nowhere"], "listen"),
+        (vec!["serve", "--public-url", "ftp://x"], "public-url"),
+        (vec!["frobnicate"], "frobnicate"),
+        (vec!["serve", "--database", "postgres://x"], "sqlite"),
+    ] {
+        let o = run(dir.path(), &args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        let err = stderr(&o);
+        assert!(err.contains(needle), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+    }
+}
