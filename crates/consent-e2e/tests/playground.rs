@@ -1,22 +1,30 @@
 //! Browser end-to-end tests of the scope playground (crates/scope-playground).
 //!
-//! The built playground (`crates/scope-playground/dist`, from
-//! `scripts/build-web.sh`) is served by a tiny static server in this file,
-//! with the strict CSP the DataCustodian sends, so the Build, Decode and
-//! Preview tabs are tested without the server. Try it needs the demo
-//! DataCustodian's sandbox; its end-to-end test waits for that wiring.
+//! Build it first (`scripts/build-web.sh`). Build, Decode, Preview, the
+//! keyboard and the 320 px checks run against the reference DataCustodian
+//! in-process ([`TestServer::start_bare`] with `playground_dir`), so they
+//! see its real headers and CSP; CSP violations are recorded and must be
+//! none. Try it runs twice: against the real demo DataCustodian in sandbox
+//! mode (SERVER-CONTRACT.md: the SPA at /playground/callback,
+//! /playground/sandbox.json), and against a tiny in-file stub of the OAuth
+//! side that records what the page sends (HTTP Basic, the PKCE verifier).
 
-use std::path::PathBuf;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use consent_e2e::axe::assert_no_violations;
 use consent_e2e::browser::Browser;
+use consent_e2e::server::{ALEX, TestServer};
+use consent_e2e::widget::{RECORDER, csp_violations, fill_labelled, press, wait_step};
 use fantoccini::Locator;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpListener;
 
+/// The DataCustodian's CSP (crates/datacustodian/src/security/headers.rs).
 const CSP: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; \
-                   img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
+                   img-src 'self' https: data:; connect-src 'self'; object-src 'none'; base-uri 'none'; \
+                   form-action 'self'; frame-ancestors 'none'";
 
 fn dist() -> PathBuf {
     let d = PathBuf::from(concat!(
@@ -31,65 +39,179 @@ fn dist() -> PathBuf {
     d
 }
 
+/// A stub of the demo DataCustodian's OAuth side, for Try it: the sandbox
+/// JSON, an authorization endpoint that approves at once, and a token
+/// endpoint that records what it was sent.
+#[derive(Clone, Default)]
+struct Stub {
+    /// `(authorization query, token request head + body)`.
+    seen: Arc<Mutex<(String, String)>>,
+}
+
+const STUB_SECRET: &str = "s3cret";
+/// base64("demo-third-party:s3cret")
+const STUB_BASIC: &str = "Basic ZGVtby10aGlyZC1wYXJ0eTpzM2NyZXQ=";
+const STUB_FINAL_SCOPE: &str =
+    "FB=1_4_16_51;IntervalDuration=900_3600;HistoryLength=63072000;AccountCollection=3";
+
 /// Serves `dist/` on a loopback port like the DataCustodian would: files by
 /// path, the SPA index for anything else (so /playground/callback works),
-/// no sandbox (404), and the strict CSP on every answer.
-async fn serve_dist() -> String {
+/// and the strict CSP on every answer. With a [`Stub`], also the sandbox and
+/// a stub authorization server; without, the sandbox is a 404. Plain std
+/// threads: nothing here needs more of tokio than the crate enables.
+async fn serve_dist_with(stub: Option<Stub>) -> String {
     let root = dist();
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    tokio::spawn(async move {
-        loop {
-            let Ok((mut sock, _)) = listener.accept().await else {
-                continue;
-            };
-            let root = root.clone();
-            tokio::spawn(async move {
-                let mut buf = Vec::new();
-                let mut chunk = [0u8; 4096];
-                while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
-                    match sock.read(&mut chunk).await {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => buf.extend_from_slice(&chunk[..n]),
-                    }
-                }
-                let head = String::from_utf8_lossy(&buf).to_string();
-                let path = head
-                    .split_whitespace()
-                    .nth(1)
-                    .unwrap_or("/")
-                    .split('?')
-                    .next()
-                    .unwrap_or("/")
-                    .to_string();
-                let (status, ctype, body) = if path == "/playground/sandbox.json" {
-                    ("404 Not Found", "application/json", b"{}".to_vec())
-                } else {
-                    let rel = path.trim_start_matches('/');
-                    let file = root.join(rel);
-                    let ok = !rel.is_empty() && !rel.contains("..") && file.is_file();
-                    let file = if ok { file } else { root.join("index.html") };
-                    let ctype = match file.extension().and_then(|e| e.to_str()) {
-                        Some("js") => "text/javascript",
-                        Some("wasm") => "application/wasm",
-                        Some("css") => "text/css",
-                        _ => "text/html; charset=utf-8",
-                    };
-                    ("200 OK", ctype, std::fs::read(&file).unwrap_or_default())
-                };
-                let resp = format!(
-                    "HTTP/1.1 {status}\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\n\
-                     Content-Security-Policy: {CSP}\r\nX-Content-Type-Options: nosniff\r\n\
-                     Cache-Control: no-store\r\nConnection: close\r\n\r\n",
-                    body.len()
-                );
-                let _ = sock.write_all(resp.as_bytes()).await;
-                let _ = sock.write_all(&body).await;
-                let _ = sock.shutdown().await;
-            });
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    let base2 = base.clone();
+    std::thread::spawn(move || {
+        for sock in listener.incoming() {
+            let Ok(sock) = sock else { continue };
+            let (root, stub, base) = (root.clone(), stub.clone(), base2.clone());
+            std::thread::spawn(move || answer(sock, &root, stub.as_ref(), &base));
         }
     });
-    format!("http://{addr}")
+    base
+}
+
+async fn serve_dist() -> String {
+    serve_dist_with(None).await
+}
+
+fn query_value(query: &str, key: &str) -> String {
+    query
+        .split('&')
+        .find_map(|p| p.strip_prefix(&format!("{key}=")))
+        .unwrap_or_default()
+        .to_string()
+}
+
+fn answer(mut sock: TcpStream, root: &Path, stub: Option<&Stub>, base: &str) {
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    let head_end = loop {
+        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i + 4;
+        }
+        match sock.read(&mut chunk) {
+            Ok(0) | Err(_) => return,
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+        }
+    };
+    let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
+    let length: usize = head
+        .lines()
+        .find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.eq_ignore_ascii_case("content-length")
+                .then(|| v.trim().parse().ok())?
+        })
+        .unwrap_or(0);
+    while buf.len() < head_end + length {
+        match sock.read(&mut chunk) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+        }
+    }
+    let body_in = String::from_utf8_lossy(&buf[head_end..]).to_string();
+    let target = head.split_whitespace().nth(1).unwrap_or("/").to_string();
+    let (path, query) = target.split_once('?').unwrap_or((&target, ""));
+    let mut location = None;
+    let (status, ctype, body) = match (path, stub) {
+        ("/playground/sandbox.json", None) => ("404 Not Found", "application/json", b"{}".to_vec()),
+        ("/playground/sandbox.json", Some(_)) => {
+            let json = serde_json::json!({
+                "client_id": "demo-third-party",
+                "client_secret": STUB_SECRET,
+                "redirect_uri": format!("{base}/playground/callback"),
+                "authorization_endpoint": format!("{base}/oauth/authorize"),
+                "token_endpoint": format!("{base}/oauth/token"),
+                "issuer": base,
+            });
+            ("200 OK", "application/json", json.to_string().into_bytes())
+        }
+        ("/oauth/authorize", Some(stub)) => {
+            stub.seen.lock().expect("lock").0 = query.to_string();
+            location = Some(format!(
+                "{}?code=stub-code&state={}&iss={}",
+                "/playground/callback",
+                query_value(query, "state"),
+                base.replace(':', "%3A").replace('/', "%2F")
+            ));
+            ("303 See Other", "text/plain", Vec::new())
+        }
+        ("/oauth/token", Some(stub)) => {
+            stub.seen.lock().expect("lock").1 = format!("{head}{body_in}");
+            let json = serde_json::json!({
+                "token_type": "Bearer",
+                "access_token": "stub-access",
+                "refresh_token": "stub-refresh",
+                "expires_in": 3600,
+                "scope": STUB_FINAL_SCOPE,
+                "resourceURI": format!("{base}/espi/1_1/resource/Batch/Subscription/1"),
+                "authorizationURI": format!("{base}/espi/1_1/resource/Authorization/1"),
+            });
+            ("200 OK", "application/json", json.to_string().into_bytes())
+        }
+        _ => {
+            let rel = path.trim_start_matches('/');
+            let file = root.join(rel);
+            let ok = !rel.is_empty() && !rel.contains("..") && file.is_file();
+            let file = if ok { file } else { root.join("index.html") };
+            let ctype = match file.extension().and_then(|e| e.to_str()) {
+                Some("js") => "text/javascript",
+                Some("wasm") => "application/wasm",
+                Some("css") => "text/css",
+                _ => "text/html; charset=utf-8",
+            };
+            ("200 OK", ctype, std::fs::read(&file).unwrap_or_default())
+        }
+    };
+    let location = location
+        .map(|l| format!("Location: {l}\r\n"))
+        .unwrap_or_default();
+    let resp = format!(
+        "HTTP/1.1 {status}\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\n{location}\
+         Content-Security-Policy: {CSP}\r\nX-Content-Type-Options: nosniff\r\n\
+         Cache-Control: no-store\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    let _ = sock.write_all(resp.as_bytes());
+    let _ = sock.write_all(&body);
+    let _ = sock.flush();
+}
+
+/// The DataCustodian in-process, serving the built playground at `/`.
+async fn playground_server() -> TestServer {
+    let dist = dist();
+    TestServer::start_bare(move |c| c.playground_dir = Some(dist)).await
+}
+
+/// Counts the page's `fetch` calls to the consent API (`/api/`), in
+/// `window.__apiCalls`; installed before the page's scripts run.
+const FETCH_COUNTER: &str = r#"
+(() => {
+  window.__apiCalls = 0;
+  const original = window.fetch;
+  window.fetch = function (input, init) {
+    const url = typeof input === 'string' ? input : (input && input.url) || '';
+    if (url.includes('/api/')) window.__apiCalls++;
+    return original.call(this, input, init);
+  };
+})();
+"#;
+
+/// A browser recording CSP violations (and counting API calls).
+async fn browser() -> Browser {
+    let b = Browser::start().await;
+    b.add_init_script(RECORDER).await;
+    b.add_init_script(FETCH_COUNTER).await;
+    b
+}
+
+async fn assert_no_csp_violations(b: &Browser) {
+    let v = csp_violations(b).await;
+    assert!(v.is_empty(), "CSP violations: {v:?}");
 }
 
 async fn text(b: &Browser, css: &str) -> String {
@@ -105,17 +227,31 @@ async fn text(b: &Browser, css: &str) -> String {
 async fn wait_text(b: &Browser, css: &str, pred: impl Fn(&str) -> bool) -> String {
     let mut last = String::new();
     for _ in 0..100 {
-        if let Ok(el) = b.client.find(Locator::Css(css)).await {
-            if let Ok(t) = el.text().await {
-                if pred(&t) {
-                    return t;
-                }
-                last = t;
+        if let Ok(el) = b.client.find(Locator::Css(css)).await
+            && let Ok(t) = el.text().await
+        {
+            if pred(&t) {
+                return t;
             }
+            last = t;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     panic!("{css} never matched; last text: {last:?}");
+}
+
+/// Polls until the address bar holds `part` (the page updates it after a
+/// short debounce), and returns the URL.
+async fn wait_url(b: &Browser, part: &str) -> String {
+    let mut last = String::new();
+    for _ in 0..50 {
+        last = b.client.current_url().await.expect("url").to_string();
+        if last.contains(part) {
+            return last;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the URL never held {part:?}; last: {last}");
 }
 
 async fn click(b: &Browser, css: &str) {
@@ -136,7 +272,10 @@ async fn type_into(b: &Browser, css: &str, value: &str) {
 async fn assert_no_inline_styles(b: &Browser) {
     let n = b
         .client
-        .execute("return document.querySelectorAll('[style]').length;", vec![])
+        .execute(
+            "return document.querySelectorAll('[style]').length;",
+            vec![],
+        )
         .await
         .expect("count styled elements");
     assert_eq!(n.as_u64(), Some(0), "elements with a style attribute");
@@ -144,8 +283,9 @@ async fn assert_no_inline_styles(b: &Browser) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn build_then_decode_the_url_gives_back_the_same_scope() {
-    let base = serve_dist().await;
-    let b = Browser::start().await;
+    let server = playground_server().await;
+    let base = server.base.clone();
+    let b = browser().await;
     b.client.goto(&format!("{base}/")).await.expect("open");
     let initial = text(&b, "#built-scope").await;
     assert_eq!(
@@ -169,14 +309,19 @@ async fn build_then_decode_the_url_gives_back_the_same_scope() {
         "FB=4_12_51;IntervalDuration=900_3600;HistoryLength=94608000;\
          AdditionalScope=noedit_meters-all_sou-solar-sizing"
     );
+    click(&b, "#copy-scope").await;
+    let status = wait_text(&b, ".status", |t| !t.is_empty()).await;
+    assert!(
+        status.contains("copied") || status.contains("Could not copy"),
+        "{status}"
+    );
     let url = text(&b, "#built-url").await;
     assert!(url.contains("code_challenge_method=S256"), "{url}");
     assert!(url.contains("scope=FB%3D4_12_51%3B"), "{url}");
     assert_no_inline_styles(&b).await;
 
     // The link reproduces the page.
-    let here = b.client.current_url().await.expect("url").to_string();
-    assert!(here.contains("scope=FB%3D4_12_51"), "{here}");
+    let here = wait_url(&b, "scope=FB%3D4_12_51%3BIntervalDuration%3D900_3600%3BHistoryLength%3D94608000%3BAdditionalScope%3Dnoedit_meters-all_sou-solar-sizing").await;
 
     // Decode the built URL.
     click(&b, "#decode-built").await;
@@ -193,13 +338,15 @@ async fn build_then_decode_the_url_gives_back_the_same_scope() {
     b.client.goto(&here).await.expect("reload");
     let again = wait_text(&b, "#built-scope", |t| !t.is_empty()).await;
     assert_eq!(again, scope);
+    assert_no_csp_violations(&b).await;
     b.close().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_malformed_scope_shows_its_diagnostics_in_place() {
-    let base = serve_dist().await;
-    let b = Browser::start().await;
+    let server = playground_server().await;
+    let base = server.base.clone();
+    let b = browser().await;
     b.client
         .goto(&format!("{base}/?tab=decode&theme=dark"))
         .await
@@ -223,27 +370,77 @@ async fn a_malformed_scope_shows_its_diagnostics_in_place() {
     assert!(marked.contains(&"x".to_string()), "{marked:?}");
     assert!(marked.contains(&"hourly".to_string()), "{marked:?}");
     // The input lives in the URL too.
-    let here = b.client.current_url().await.expect("url").to_string();
-    assert!(here.contains("decode=FB%3D4_x"), "{here}");
+    wait_url(&b, "decode=FB%3D4_x").await;
     assert_no_violations(&b.client, "decode tab, malformed scope, dark").await;
+    assert_no_csp_violations(&b).await;
     b.close().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn preview_shows_the_chosen_scope() {
-    let base = serve_dist().await;
-    let b = Browser::start().await;
+    let server = playground_server().await;
+    let base = server.base.clone();
+    let b = browser().await;
     b.client
         .goto(&format!(
-            "{base}/?tab=preview&scope=FB%3D4_16_51_55%3BHistoryLength%3D63072000&lang=es"
+            "{base}/?tab=preview&lang=es&scope=FB%3D4_16_51_55%3BHistoryLength%3D63072000\
+             %3BAdditionalScope%3Dsou-audit"
         ))
         .await
         .expect("open");
-    let preview = wait_text(&b, "#preview", |t| !t.is_empty()).await;
-    let lower = preview.to_lowercase();
-    assert!(lower.contains("2 años"), "{preview}");
+    // Spanish: the blocks in plain words, the history, the disclosure.
+    let preview = wait_text(&b, "#preview", |t| t.contains("Alex Rivera")).await;
+    assert!(preview.contains("Sus facturas y costos"), "{preview}");
+    assert!(preview.contains("2 años"), "{preview}");
+    assert!(preview.contains("\"audit\""), "{preview}");
     assert_no_inline_styles(&b).await;
     assert_no_violations(&b.client, "preview tab, Spanish").await;
+    // English, after narrowing the scope on the Build tab.
+    b.wait_for("#preview-lang")
+        .await
+        .select_by_value("en")
+        .await
+        .expect("choose English");
+    let preview = wait_text(&b, "#preview", |t| t.contains("Your bills and costs")).await;
+    assert!(preview.contains("2 years"), "{preview}");
+    click(&b, "#tab-build").await;
+    click(&b, "#fb-16").await;
+    click(&b, "#tab-preview").await;
+    let preview = wait_text(&b, "#preview", |t| {
+        t.contains("Alex Rivera") && !t.contains("Your bills and costs")
+    })
+    .await;
+    assert!(preview.contains("2 years"), "{preview}");
+    assert_no_violations(&b.client, "preview tab, English").await;
+    // Dark: the page and the widget both switch.
+    b.wait_for("#theme")
+        .await
+        .select_by_value("dark")
+        .await
+        .expect("choose dark");
+    wait_text(&b, "#preview", |t| t.contains("Alex Rivera")).await;
+    let dark = b
+        .client
+        .execute(
+            "return document.documentElement.dataset.theme + ' ' + \
+             !!document.querySelector('#preview .gbc--dark');",
+            vec![],
+        )
+        .await
+        .expect("theme");
+    assert_eq!(dark.as_str(), Some("dark true"));
+    assert_no_violations(&b.client, "preview tab, English, dark").await;
+    let calls = b
+        .client
+        .execute("return window.__apiCalls;", vec![])
+        .await
+        .expect("count API calls");
+    assert_eq!(
+        calls.as_u64(),
+        Some(0),
+        "the preview called the consent API"
+    );
+    assert_no_csp_violations(&b).await;
     b.close().await;
 }
 
@@ -251,7 +448,10 @@ async fn preview_shows_the_chosen_scope() {
 async fn try_it_without_a_sandbox_says_so_and_every_tab_is_accessible() {
     let base = serve_dist().await;
     let b = Browser::start().await;
-    b.client.goto(&format!("{base}/?tab=try")).await.expect("open");
+    b.client
+        .goto(&format!("{base}/?tab=try"))
+        .await
+        .expect("open");
     let why = text(&b, "#try-unavailable").await;
     assert!(why.contains("--demo"), "{why}");
     assert_no_violations(&b.client, "try tab, no sandbox").await;
@@ -291,29 +491,169 @@ async fn try_it_without_a_sandbox_says_so_and_every_tab_is_accessible() {
     b.close().await;
 }
 
+/// Elements (outside the status toast and hidden panels) whose right edge
+/// is past `innerWidth`.
+const OVERFLOWING: &str = r#"
+    const w = window.innerWidth;
+    return [...document.querySelectorAll('body *')]
+        .filter(e => !e.closest('.status, [hidden]'))
+        .filter(e => { const r = e.getBoundingClientRect(); return r.width > 0 && r.right > w + 1; })
+        .slice(0, 10)
+        .map(e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + (e.className ? '.' + e.className : ''))
+        .join(' ') + ' | ' + w;
+"#;
+
 #[tokio::test(flavor = "multi_thread")]
 async fn works_at_320_px() {
-    let base = serve_dist().await;
-    let b = Browser::start_with_size(320, 800).await;
+    let server = playground_server().await;
+    let b = browser().await;
+    // Headless Chromium keeps windows at least 500 px wide: emulate a phone.
+    b.cdp(
+        "Emulation.setDeviceMetricsOverride",
+        serde_json::json!({"width": 320, "height": 800, "deviceScaleFactor": 1, "mobile": true}),
+    )
+    .await;
     for tab in ["build", "decode", "preview", "try"] {
         b.client
-            .goto(&format!("{base}/?tab={tab}&decode=FB%3D4_x"))
+            .goto(&server.url(&format!(
+                "/?tab={tab}&decode=FB%3D4_x%3BdataCustodianId%3DPGE"
+            )))
             .await
             .expect("open");
         wait_text(&b, &format!("#panel-{tab} h2"), |t| !t.is_empty()).await;
-        let overflow = b
+        if tab == "build" {
+            click(&b, "details summary").await;
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let found = b
             .client
-            .execute(
-                "return document.documentElement.scrollWidth - document.documentElement.clientWidth;",
-                vec![],
-            )
+            .execute(OVERFLOWING, vec![])
             .await
             .expect("measure");
-        assert!(
-            overflow.as_i64().unwrap_or(0) <= 0,
-            "tab {tab} scrolls sideways at 320 px by {overflow}"
+        assert_eq!(
+            found.as_str(),
+            Some(" | 320"),
+            "tab {tab}: elements wider than the 320 px viewport"
         );
+        assert_no_violations(&b.client, &format!("{tab} tab, 320 px")).await;
     }
-    assert_no_violations(&b.client, "320 px").await;
+    assert_no_csp_violations(&b).await;
+    b.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn try_it_reaches_a_token_response_against_a_stub_server() {
+    let stub = Stub::default();
+    let base = serve_dist_with(Some(stub.clone())).await;
+    let b = Browser::start().await;
+    b.client
+        .goto(&format!("{base}/?tab=try"))
+        .await
+        .expect("open");
+    let requested = text(&b, "#try-scope").await;
+    assert_no_violations(&b.client, "try tab, sandbox ready").await;
+    click(&b, "#try-start").await;
+    let token = wait_text(&b, "#token-response", |t| t.contains("stub-access")).await;
+    assert!(token.contains(STUB_FINAL_SCOPE), "{token}");
+    let state_line = text(&b, "#callback-state").await;
+    assert!(state_line.contains("matches"), "{state_line}");
+    let page = text(&b, "main").await;
+    assert!(page.contains("Final (granted)"), "{page}");
+    assert!(page.contains("AccountCollection"), "{page}");
+    // The single-use code left the address bar.
+    let here = b.client.current_url().await.expect("url").to_string();
+    assert!(!here.contains("stub-code"), "{here}");
+    assert_no_violations(&b.client, "callback, token response").await;
+
+    let (auth_query, token_request) = stub.seen.lock().expect("lock").clone();
+    assert!(auth_query.contains("response_type=code"), "{auth_query}");
+    assert!(
+        auth_query.contains("client_id=demo-third-party"),
+        "{auth_query}"
+    );
+    assert!(
+        auth_query.contains("code_challenge_method=S256"),
+        "{auth_query}"
+    );
+    let scope = b
+        .client
+        .execute(
+            "return decodeURIComponent(arguments[0]);",
+            vec![query_value(&auth_query, "scope").into()],
+        )
+        .await
+        .expect("decode");
+    assert_eq!(scope.as_str(), Some(requested.as_str()));
+    assert!(token_request.contains(STUB_BASIC), "{token_request}");
+    assert!(
+        token_request.contains("grant_type=authorization_code&code=stub-code&redirect_uri="),
+        "{token_request}"
+    );
+    // PKCE: the verifier sent to the token endpoint hashes to the challenge
+    // sent to the authorization endpoint (checked with crypto.subtle).
+    let verifier = query_value(
+        token_request.rsplit("\r\n\r\n").next().unwrap_or(""),
+        "code_verifier",
+    );
+    assert_eq!(verifier.len(), 43, "{token_request}");
+    let challenge = b
+        .client
+        .execute_async(
+            r#"const [v, done] = [arguments[0], arguments[arguments.length - 1]];
+             crypto.subtle.digest('SHA-256', new TextEncoder().encode(v)).then(h => {
+                 const b = btoa(String.fromCharCode(...new Uint8Array(h)));
+                 done(b.replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, ''));
+             });"#,
+            vec![verifier.into()],
+        )
+        .await
+        .expect("sha-256");
+    assert_eq!(
+        challenge.as_str(),
+        Some(query_value(&auth_query, "code_challenge").as_str())
+    );
+    b.close().await;
+}
+
+/// Try it against the real demo DataCustodian. Needs SERVER-CONTRACT.md: the
+/// SPA at /playground/callback and /playground/sandbox.json in demo mode.
+#[tokio::test(flavor = "multi_thread")]
+async fn try_it_reaches_a_token_response_against_the_demo_server() {
+    let dist = dist();
+    let server = TestServer::start_with(move |c| {
+        c.playground_dir = Some(dist);
+        c.demo_sandbox = true;
+    })
+    .await;
+    let b = browser().await;
+    b.client.goto(&server.url("/?tab=try")).await.expect("open");
+    let requested = text(&b, "#try-scope").await;
+    click(&b, "#try-start").await;
+    wait_step(&b, "sign-in").await;
+    fill_labelled(&b, "Username", ALEX.0).await;
+    fill_labelled(&b, "Password", ALEX.1).await;
+    press(&b, "Sign in").await;
+    wait_step(&b, "consent").await;
+    press(&b, "Authorize").await;
+    wait_step(&b, "done").await;
+    // The receipt's "Continue to {third party}" (or its timed redirect).
+    if let Ok(link) = b
+        .client
+        .find(Locator::XPath(
+            "//*[self::a or self::button][starts-with(normalize-space(.), 'Continue to')]",
+        ))
+        .await
+    {
+        let _ = link.click().await;
+    }
+    let token = wait_text(&b, "#token-response", |t| t.contains("access_token")).await;
+    assert!(token.contains("resourceURI"), "{token}");
+    let state_line = text(&b, "#callback-state").await;
+    assert!(state_line.contains("matches"), "{state_line}");
+    let page = text(&b, "main").await;
+    assert!(page.contains("Final (granted)"), "{page}");
+    assert!(page.contains(&requested), "{page}");
+    assert_no_violations(&b.client, "callback, token response (real server)").await;
+    assert_no_csp_violations(&b).await;
     b.close().await;
 }

@@ -529,6 +529,16 @@ fn demo_customers() -> Vec<(DemoCustomer, Vec<Meter>)> {
     ]
 }
 
+/// The demo third party's secret. Derived from the HMAC key, so it is the
+/// same on every start with the same key file.
+pub fn demo_client_secret(state: &AppState) -> String {
+    b64url(
+        &state
+            .key()
+            .hash(Purpose::ClientSecret, "demo-third-party-secret"),
+    )
+}
+
 /// Seeds (idempotently) the demo third party and demo customers, and builds
 /// a fresh authorization URL with a PKCE verifier.
 pub async fn seed_demo(state: &AppState) -> Result<DemoSeed, AdminError> {
@@ -537,12 +547,7 @@ pub async fn seed_demo(state: &AppState) -> Result<DemoSeed, AdminError> {
         format!("{public}/playground/callback"),
         "http://127.0.0.1:9999/callback".to_string(),
     ];
-    // Derived from the key: the same secret on every start with this key.
-    let client_secret = b64url(
-        &state
-            .key()
-            .hash(Purpose::ClientSecret, "demo-third-party-secret"),
-    );
+    let client_secret = demo_client_secret(state);
     if state.store().client(DEMO_CLIENT_ID).await?.is_none() {
         create_client(
             state,

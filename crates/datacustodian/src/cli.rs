@@ -377,6 +377,7 @@ async fn serve(cli: &Cli, args: &ServeArgs) -> Result<(), Failure> {
     config.consent_page = args.consent_page.clone();
     config.assets_dir = pick_dir(&args.assets, "dist");
     config.playground_dir = pick_dir(&args.playground_assets, "crates/scope-playground/dist");
+    config.demo_sandbox = args.demo;
     let outbox = args
         .otp_outbox
         .clone()

@@ -56,6 +56,10 @@ pub struct Config {
     pub lockout_seconds: u64,
     /// Password hashing cost.
     pub argon2_cost: Argon2Cost,
+    /// Sandbox mode (`serve --demo`): publishes the demo client's
+    /// credentials at `/playground/sandbox.json` so the playground can run
+    /// the whole flow. Never on in production: it gives away a secret.
+    pub demo_sandbox: bool,
 }
 
 impl Config {
@@ -70,6 +74,7 @@ impl Config {
             consent_page: "/consent/".to_string(),
             assets_dir: None,
             playground_dir: None,
+            demo_sandbox: false,
             code_lifetime: 60,
             access_token_lifetime: 3600,
             request_lifetime: 30 * 60,

@@ -96,13 +96,64 @@ async fn callback(State(state): State<AppState>, RawQuery(q): RawQuery) -> Html<
     ))
 }
 
+/// The playground's own page at its redirect URI: the SPA reads the code,
+/// checks `state` and `iss`, and redeems the code itself. `no-store`: the
+/// query holds a single-use code.
+async fn playground_callback(State(state): State<AppState>) -> Response {
+    let Some(dir) = state.config().playground_dir.as_ref() else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    match tokio::fs::read_to_string(dir.join("index.html")).await {
+        Ok(page) => Html(page).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot read the playground's index.html");
+            StatusCode::SERVICE_UNAVAILABLE.into_response()
+        }
+    }
+}
+
+/// `GET /playground/sandbox.json`, in demo sandbox mode only: the demo
+/// client's credentials and endpoints, so the playground's "Try it" can run
+/// the real flow and redeem the code. 404 otherwise: it publishes a secret.
+async fn sandbox(State(state): State<AppState>) -> Response {
+    if !state.config().demo_sandbox {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    match state.store().client(DEMO_CLIENT_ID).await {
+        Ok(Some(_)) => axum::Json(serde_json::json!({
+            "client_id": DEMO_CLIENT_ID,
+            "client_secret": crate::admin::demo_client_secret(&state),
+            "redirect_uri": state.url("/playground/callback"),
+            "authorization_endpoint": state.url("/oauth/authorize"),
+            "token_endpoint": state.url("/oauth/token"),
+            "issuer": state.config().public_url,
+        }))
+        .into_response(),
+        Ok(None) => StatusCode::NOT_FOUND.into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot read the demo client");
+            StatusCode::SERVICE_UNAVAILABLE.into_response()
+        }
+    }
+}
+
 /// The routes (the playground, when present, is the fallback service).
 /// Static files are served with `Cache-Control: no-cache` (their names are
 /// stable, so browsers revalidate); the pages built here get the default
 /// `no-store`.
 pub fn routes(state: &AppState) -> Router<AppState> {
     let cfg = state.config();
-    let mut r = Router::new().route("/playground/callback", get(callback));
+    let playground = cfg.playground_dir.as_ref().filter(|d| d.is_dir());
+    let mut r = Router::new()
+        .route("/playground/sandbox.json", get(sandbox))
+        .route(
+            "/playground/callback",
+            if playground.is_some() {
+                get(playground_callback)
+            } else {
+                get(callback)
+            },
+        );
     r = match cfg.assets_dir.as_ref().filter(|d| d.is_dir()) {
         Some(dir) => r.merge(
             Router::new()
@@ -117,7 +168,7 @@ pub fn routes(state: &AppState) -> Router<AppState> {
             .route("/consent/", get(widget_missing))
             .route("/consent/{*rest}", get(widget_missing)),
     };
-    match cfg.playground_dir.as_ref().filter(|d| d.is_dir()) {
+    match playground {
         Some(dir) => r.merge(
             Router::new()
                 .fallback_service(ServeDir::new(dir).append_index_html_on_directories(true))

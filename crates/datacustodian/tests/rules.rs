@@ -1444,3 +1444,34 @@ async fn secrets_are_stored_only_as_keyed_hashes() {
     assert!(token_hashes.iter().all(|h| h.len() == 32));
     pool.close().await;
 }
+
+/// The demo client's secret is published for the playground only in sandbox
+/// mode (`serve --demo`); a production server answers 404.
+#[tokio::test]
+async fn sandbox_credentials_only_in_demo_sandbox_mode() {
+    let production = start().await;
+    let resp = raw_get(&format!("{}/playground/sandbox.json", production.base)).await;
+    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+
+    let sandbox = start_with(|c| c.demo_sandbox = true).await;
+    let resp = raw_get(&format!("{}/playground/sandbox.json", sandbox.base)).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(
+        resp.headers()
+            .get("cache-control")
+            .and_then(|v| v.to_str().ok()),
+        Some("no-store")
+    );
+    let body: Value = resp.json().await.expect("json");
+    assert_eq!(body["client_id"], sandbox.seed.client_id);
+    assert_eq!(body["client_secret"], sandbox.seed.client_secret);
+    assert_eq!(
+        body["redirect_uri"],
+        format!("{}/playground/callback", sandbox.base)
+    );
+    assert_eq!(
+        body["token_endpoint"],
+        format!("{}/oauth/token", sandbox.base)
+    );
+    assert_eq!(body["issuer"], sandbox.base);
+}
