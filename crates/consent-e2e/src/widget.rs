@@ -47,23 +47,6 @@ pub const RECORDER: &str = r#"
 })();
 "#;
 
-/// A WORKAROUND, installed with [`Browser::add_init_script`]: makes
-/// `FinalizationRegistry` a no-op so wasm-bindgen never frees a JS-owned
-/// Rust object on garbage collection.
-///
-/// Why: the hosted page's `boot.js` drops the `MountHandle` that
-/// `mount()` returns; when the browser garbage-collects it, wasm-bindgen's
-/// finalizer runs `MountHandle::drop`, which unmounts the widget and leaves
-/// a blank page (seen here whenever axe-core's injection triggers a GC).
-/// Remove once `boot.js` keeps the handle; the test
-/// `hosted_widget_survives_garbage_collection` tracks the bug.
-pub const KEEP_MOUNTS_ALIVE: &str = r#"
-(() => {
-  class NoFinalization { register() {} unregister() {} }
-  Object.defineProperty(window, 'FinalizationRegistry', { value: NoFinalization, configurable: true, writable: true });
-})();
-"#;
-
 /// Forces a full garbage collection and lets finalizers run (the browser
 /// is started with `--js-flags=--expose-gc`).
 pub async fn force_gc(b: &Browser) {

@@ -19,9 +19,9 @@ use consent_e2e::browser::{Browser, Options};
 use consent_e2e::oauth::{Attempt, Grant};
 use consent_e2e::server::{ALEX, ALEX_ACCOUNT, ALEX_METERS, TestServer, ThirdParty, param};
 use consent_e2e::widget::{
-    KEEP_MOUNTS_ALIVE, RECORDER, button, check_a11y, click, csp_violations, el, emulate_media,
-    events, field, fill_labelled, force_gc, layout_shift, page_text, press, settle, small_targets,
-    step, text, wait_step, wait_url,
+    RECORDER, button, check_a11y, click, csp_violations, el, emulate_media, events, field,
+    fill_labelled, force_gc, layout_shift, page_text, press, settle, small_targets, step, text,
+    wait_step, wait_url,
 };
 use espi_scope::catalog::{ConsentRole, role_of};
 use espi_scope::describe::{Lang, function_block_description};
@@ -38,12 +38,10 @@ const SCOPE: &str = "FB=1_4_5_15_51_56_58;IntervalDuration=900_3600;HistoryLengt
 const NAME: &str = "Solar Planner";
 const YEAR: u64 = 365 * 86_400;
 
-/// A browser with the event/CSP recorder and the `KEEP_MOUNTS_ALIVE`
-/// workaround (see its docs: boot.js drops the mount handle) installed.
+/// A browser with the event/CSP recorder installed.
 async fn browser(opts: Options) -> Browser {
     let b = Browser::start_with(opts).await;
     b.add_init_script(RECORDER).await;
-    b.add_init_script(KEEP_MOUNTS_ALIVE).await;
     b
 }
 
@@ -1076,11 +1074,10 @@ async fn strict_csp_is_enforced_and_the_widget_runs_under_it() {
     b.close().await;
 }
 
-/// The hosted page must keep its widget when the browser collects garbage.
-/// Fails today: `boot.js` drops the `MountHandle` returned by `mount()`, so
-/// wasm-bindgen's finalizer unmounts the widget and the page goes blank.
+/// The hosted page must keep its widget when the browser collects garbage:
+/// `boot.js` drops the handle `mount()` returns, and a widget that lived
+/// only as long as that handle would go blank (a bug seen here once).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "widget bug: boot.js drops the MountHandle from mount(); a GC unmounts the hosted widget"]
 async fn hosted_widget_survives_garbage_collection() {
     let server = TestServer::start().await;
     // No workaround here: the page as shipped.
