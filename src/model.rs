@@ -76,7 +76,10 @@ impl Plan {
         default_end_date: u64,
         customer_meters: &[Meter],
     ) -> Option<Plan> {
-        let requested = espi_scope::parse(scope).value.scopes.into_iter().next()?;
+        let requested = espi_scope::grammar::parse_value(scope)
+            .scopes
+            .into_iter()
+            .next()?;
         let policy = NarrowPolicy {
             now,
             customer_meters: customer_meters.iter().map(|m| m.said.clone()).collect(),

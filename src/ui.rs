@@ -257,6 +257,9 @@ pub struct Choice {
     pub name: String,
     /// The label.
     pub label: String,
+    /// The control's `value` (a SAID, a function block, seconds): what a
+    /// form would submit, and a stable hook for assistive tech and tests.
+    pub value: String,
     /// A hint under the label.
     pub hint: Option<String>,
     /// Whether it is checked (tracked).
@@ -309,6 +312,7 @@ pub fn fieldset(
         let input = el(&row, "input", "gbc-choice__input");
         set(&input, "type", if radio { "radio" } else { "checkbox" });
         set(&input, "id", &id);
+        set(&input, "value", &c.value);
         if radio {
             set(&input, "name", &group_name);
         }

@@ -171,6 +171,7 @@ fn choice(
     Choice {
         name,
         label,
+        value: key.clone(),
         hint,
         checked: Box::new(move || s1.with(|s| checked(s, &key))),
         on_change: Box::new(move |on| s2.update(&|s| change(s, &k2, on))),

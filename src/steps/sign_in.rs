@@ -53,6 +53,7 @@ pub fn radio(flow: Flow, name: String, label: String, sig: RwSignal<u64>, value:
     Choice {
         name,
         label,
+        value: value.to_string(),
         hint: None,
         checked: Box::new(move || sig.get() == value),
         on_change: Box::new(move |_| {

@@ -846,8 +846,17 @@ async fn unknown_request_shows_an_accessible_error_page() {
 
 async fn assert_error_summary(b: &Browser, message: &str) {
     el(b, ".gbc-error-summary").await;
-    settle(b).await;
-    let summary = text(b, ".gbc-error-summary").await;
+    // The summary appears when the server's answer arrives; give a slow
+    // (debug-build, busy CI) server up to 10 s before judging its text.
+    let mut summary = String::new();
+    for _ in 0..50 {
+        settle(b).await;
+        summary = text(b, ".gbc-error-summary").await;
+        if summary.contains(message) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
     assert!(
         summary.contains(message),
         "the error summary says {message:?}: {summary:?}"

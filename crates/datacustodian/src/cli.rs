@@ -489,6 +489,14 @@ fn print_demo(state: &AppState, seed: &admin::DemoSeed, outbox: &Path) {
     out.push_str(&format!(
         "Metadata: {base}/.well-known/oauth-authorization-server\n"
     ));
+    if state.config().playground_dir.is_some() {
+        out.push_str(&format!(
+            "Scope playground (build, decode, preview, try the flow): {base}/\n"
+        ));
+    }
+    out.push_str(&format!(
+        "Sample utility portal embedding the widget: {base}/consent/portal.html?request=REQUEST_ID\n  (or serve with --consent-page /consent/portal.html to send every customer there)\n"
+    ));
     print!("{out}");
     use std::io::Write;
     let _ = std::io::stdout().flush();

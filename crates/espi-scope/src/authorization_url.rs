@@ -303,7 +303,7 @@ impl AuthorizationRequest {
             let parsed = grammar::parse_component(raw, off);
             diags.extend(parsed.diagnostics);
         }
-        diags.sort_by_key(|d| (d.span.start, d.span.end));
+        crate::diagnostic::sort_by_span(&mut diags);
         if missing {
             return (None, diags);
         }

@@ -211,6 +211,34 @@ impl fmt::Display for Diagnostic {
     }
 }
 
+/// Sorts diagnostics by span (start, then end), keeping the order of
+/// diagnostics with equal spans: the same result as a stable
+/// `sort_by_key(|d| (d.span.start, d.span.end))`.
+pub(crate) fn sort_by_span(diags: &mut [Diagnostic]) {
+    #[cfg(not(target_family = "wasm"))]
+    diags.sort_by_key(|d| (d.span.start, d.span.end));
+    // In WebAssembly (the consent widget, the playground) a plain insertion
+    // sort: the standard stable sort is several KB of code there, and
+    // diagnostics are few and nearly in order already.
+    #[cfg(target_family = "wasm")]
+    insertion_sort_by_span(diags);
+}
+
+/// A stable insertion sort by span (see [`sort_by_span`]).
+#[cfg_attr(not(any(target_family = "wasm", test)), allow(dead_code))]
+fn insertion_sort_by_span(diags: &mut [Diagnostic]) {
+    for i in 1..diags.len() {
+        let mut j = i;
+        while j > 0
+            && (diags[j - 1].span.start, diags[j - 1].span.end)
+                > (diags[j].span.start, diags[j].span.end)
+        {
+            diags.swap(j - 1, j);
+            j -= 1;
+        }
+    }
+}
+
 /// What went wrong in a strict read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -293,3 +321,29 @@ impl fmt::Display for ParseError {
 }
 
 impl std::error::Error for ParseError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn insertion_sort_matches_the_stable_sort() {
+        // A small deterministic generator: many equal spans, to check
+        // stability (messages record the original order).
+        let mut x: u32 = 12345;
+        for len in 0..40 {
+            let mut diags: Vec<Diagnostic> = (0..len)
+                .map(|i| {
+                    x = x.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+                    let start = ((x >> 16) % 5) as usize;
+                    let end = start + ((x >> 8) % 3) as usize;
+                    Diagnostic::new(DiagnosticCode::EmptyTerm, i.to_string(), start..end)
+                })
+                .collect();
+            let mut expected = diags.clone();
+            expected.sort_by_key(|d| (d.span.start, d.span.end));
+            insertion_sort_by_span(&mut diags);
+            assert_eq!(diags, expected);
+        }
+    }
+}

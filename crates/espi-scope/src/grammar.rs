@@ -86,13 +86,26 @@ pub const MAX_SCOPE_LEN: usize = 256;
 /// (invalid-function-block), `"FB=4;HistoryLength=2y"` (invalid-number),
 /// `"FB=4;IntervalDuration=hourly"` (invalid-duration).
 pub fn parse(input: &str) -> Parsed {
-    parse_inner(input, false, 0)
+    parse_inner::<true>(input, false, 0)
+}
+
+/// The value [`parse`] reads, for callers that do not need the diagnostics:
+/// always equal to `parse(input).value`, but some diagnostics are not
+/// written out (less code in a WebAssembly bundle).
+///
+/// ```
+/// use espi_scope::grammar::{parse, parse_value};
+/// let s = "fb=16_4_4; IntervalDuration=Monthly_900;\u{7f}";
+/// assert_eq!(parse_value(s), parse(s).value);
+/// ```
+pub fn parse_value(input: &str) -> ScopeValue {
+    parse_inner::<false>(input, false, 0).value
 }
 
 /// Parses the raw (still percent-encoded) text of a URL query parameter;
 /// spans are shifted by `base` so they point into the URL.
 pub(crate) fn parse_component(raw: &str, base: usize) -> Parsed {
-    parse_inner(raw, true, base)
+    parse_inner::<true>(raw, true, base)
 }
 
 // ---------------------------------------------------------------------------
@@ -1076,7 +1089,9 @@ fn finish_scope(ctx: &mut Ctx<'_>, mut b: ScopeBuilder) -> EspiScope {
     b.scope
 }
 
-fn parse_inner(input: &str, url_component: bool, base: usize) -> Parsed {
+/// `DIAGNOSTICS = false` leaves out diagnostics that cost code and never
+/// change the value (see [`parse_value`]).
+fn parse_inner<const DIAGNOSTICS: bool>(input: &str, url_component: bool, base: usize) -> Parsed {
     let mut pre: Vec<Diagnostic> = Vec::new();
     // Decode until no `%XX` escape is left (double-encoded scopes happen),
     // composing the offset maps so spans still point into `input`.
@@ -1146,7 +1161,7 @@ fn parse_inner(input: &str, url_component: bool, base: usize) -> Parsed {
     let mut bad = text
         .char_indices()
         .filter(|(_, c)| !(c.is_ascii_graphic() || is_ws_char(*c)) || *c == '"' || *c == '\\');
-    if let Some((i, c)) = bad.next() {
+    if DIAGNOSTICS && let Some((i, c)) = bad.next() {
         let others = bad.count();
         let more = if others > 0 {
             format!(" (and {others} more)")
@@ -1280,7 +1295,9 @@ fn parse_inner(input: &str, url_component: bool, base: usize) -> Parsed {
             d.span = d.span.start + base..d.span.end + base;
         }
     }
-    diagnostics.sort_by_key(|d| (d.span.start, d.span.end));
+    if DIAGNOSTICS {
+        crate::diagnostic::sort_by_span(&mut diagnostics);
+    }
     Parsed { value, diagnostics }
 }
 

@@ -134,6 +134,12 @@ fn check_spans(input: &str) {
         );
         assert!(!d.message.is_empty());
     }
+    // The diagnostics-free reader reads the same value.
+    assert_eq!(
+        espi_scope::grammar::parse_value(input),
+        p.value,
+        "parse_value differs for {input:?}"
+    );
     // The canonical form of whatever was read is stable.
     let once = p.value.to_string();
     let again = parse(&once).value.to_string();
