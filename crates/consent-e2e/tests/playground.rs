@@ -634,6 +634,13 @@ async fn try_it_reaches_a_token_response_against_the_demo_server() {
     fill_labelled(&b, "Password", ALEX.1).await;
     press(&b, "Sign in").await;
     wait_step(&b, "consent").await;
+    // The built scope names no meters, so the customer picks one, as a
+    // customer would (the widget refuses to authorize with none).
+    b.wait_for(".gbc input[type=checkbox][value^='SA-']")
+        .await
+        .click()
+        .await
+        .expect("tick a meter");
     press(&b, "Authorize").await;
     wait_step(&b, "done").await;
     // The receipt's "Continue to {third party}" (or its timed redirect).
