@@ -9,6 +9,11 @@ cd "$ROOT"
 started=$(date +%s)
 "$ROOT/scripts/setup.sh"
 
+# Every test runner's output also goes to a log, summed up at the end.
+results="$(mktemp)"
+trap 'rm -f "$results"' EXIT
+run_tests() { "$@" 2>&1 | tee -a "$results"; }
+
 step "cargo fmt --check"
 cargo fmt --all --check
 
@@ -20,10 +25,10 @@ cargo clippy -p consent-widget --all-targets --target wasm32-unknown-unknown --l
 "$ROOT/scripts/build-web.sh"
 
 step "native tests (library, CLI, server, browser end-to-end)"
-cargo test --workspace --locked
+run_tests cargo test --workspace --locked
 
 step "wasm component tests in headless Chromium"
-cargo test -p consent-widget --target wasm32-unknown-unknown --locked
+run_tests cargo test -p consent-widget --target wasm32-unknown-unknown --locked
 
 step "demo command serves a page in headless Chromium"
 "$ROOT/scripts/check-demo.sh"
@@ -33,3 +38,12 @@ step "shipped size"
 
 echo
 echo "All checks passed in $(($(date +%s) - started)) s."
+# One closing line for every Rust test run above (native, wasm, e2e).
+awk '/^test result:/ {
+       for (i = 1; i <= NF; i++) {
+         if ($(i) ~ /^passed;?$/) p += $(i - 1)
+         if ($(i) ~ /^failed;?$/) f += $(i - 1)
+         if ($(i) ~ /^ignored;?$/) g += $(i - 1)
+       }
+     }
+     END { printf "Total: %d passed, %d failed, %d skipped\n", p, f, g }' "$results"
