@@ -13,7 +13,7 @@ use espi_scope::describe::{self, Lang};
 use espi_scope::{AdditionalScope, EspiScope, MeterRequest, NarrowError, NarrowErrorKind};
 use web_sys::Element;
 
-use crate::api::{Decision, Meter};
+use crate::api::Meter;
 use std::cell::RefCell;
 use std::rc::Rc;
 
@@ -21,7 +21,7 @@ use crate::app::{Failure, Flow, Step, bump};
 use crate::dom::{self, bind_flag, bind_text, button, el, on, set, txt};
 use crate::i18n::M;
 use crate::model::{Plan, Selection};
-use crate::steps::done::post_decision;
+use crate::steps::done::{decline_button, post_decision};
 use crate::ui::{
     Choice, actions, external_link, fieldset, fill, heading, hint, lines, p, row, sub_heading,
 };
@@ -539,24 +539,7 @@ pub fn consent(flow: Flow, parent: &Element) {
     let row_el = actions(&form);
     let authorize = button(&row_el, "gbc-button", flow.t(M::Authorize), true);
     bind_flag(&authorize, "disabled", Box::new(move || busy.get() != 0));
-    let decline = button(
-        &row_el,
-        "gbc-button gbc-button--secondary",
-        flow.t(M::Decline),
-        false,
-    );
-    bind_flag(&decline, "disabled", Box::new(move || busy.get() != 0));
-    on(
-        &decline,
-        "click",
-        Box::new(move |_| {
-            let d = Decision {
-                authorize: false,
-                ..Decision::default()
-            };
-            post_decision(flow, d, busy);
-        }),
-    );
+    decline_button(flow, &row_el, flow.t(M::Decline), busy);
     on(
         &form,
         "submit",

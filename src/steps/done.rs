@@ -18,6 +18,26 @@ use crate::ui::{actions, heading, p, row, sub_heading};
 /// Posts a decision; on success shows the done step and tells the host
 /// (`gb-consent:authorized` / `gb-consent:declined`, cancelable). A decline
 /// is followed at once; an authorization after the receipt's countdown.
+/// Component: the secondary button that declines the request (on the
+/// consent step "Decline", on sign-in "Cancel and go back"); disabled while
+/// a request is in flight, like the step's primary button.
+pub fn decline_button(flow: Flow, parent: &Element, label: &str, busy: RwSignal<u64>) -> Element {
+    let decline = button(parent, "gbc-button gbc-button--secondary", label, false);
+    bind_flag(&decline, "disabled", Box::new(move || busy.get() != 0));
+    on(
+        &decline,
+        "click",
+        Box::new(move |_| {
+            let d = Decision {
+                authorize: false,
+                ..Decision::default()
+            };
+            post_decision(flow, d, busy);
+        }),
+    );
+    decline
+}
+
 pub fn post_decision(flow: Flow, d: Decision, busy: RwSignal<u64>) {
     if busy.get_untracked() != 0 {
         return;

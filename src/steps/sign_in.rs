@@ -8,11 +8,11 @@ use std::rc::Rc;
 use crate::rt::*;
 use web_sys::Element;
 
-use crate::api::{Customer, Decision, Identify, Method};
+use crate::api::{Customer, Identify, Method};
 use crate::app::{FieldError, Flow, Step};
 use crate::dom::{bind_flag, bind_text, button, el, on, set, value};
 use crate::i18n::M;
-use crate::steps::done::post_decision;
+use crate::steps::done::decline_button;
 use crate::ui::{Choice, Field, actions, fieldset, heading, p, text_field};
 
 /// "Wait 2 minutes"-style errors, from `retry_after` (default 30 s).
@@ -240,24 +240,7 @@ pub fn sign_in(flow: Flow, parent: &Element) {
         }),
     );
     bind_flag(&submit, "disabled", Box::new(move || busy.get() != 0));
-    let cancel = button(
-        &row,
-        "gbc-button gbc-button--secondary",
-        &flow.fc(M::CancelToClient),
-        false,
-    );
-    bind_flag(&cancel, "disabled", Box::new(move || busy.get() != 0));
-    on(
-        &cancel,
-        "click",
-        Box::new(move |_| {
-            let d = Decision {
-                authorize: false,
-                ..Decision::default()
-            };
-            post_decision(flow, d, busy);
-        }),
-    );
+    decline_button(flow, &row, &flow.fc(M::CancelToClient), busy);
 
     on(
         &form,

@@ -154,13 +154,28 @@ pub async fn el(b: &Browser, css: &str) -> Element {
 
 /// Types `text` into the input matching `css` (after clearing it).
 pub async fn fill(b: &Browser, css: &str, text: &str) {
-    let e = el(b, css).await;
+    replace_text(&el(b, css).await, css, text).await;
+}
+
+/// Clears an input and types `text` into it; `what` names it in failures.
+async fn replace_text(e: &Element, what: &str, text: &str) {
     e.clear()
         .await
-        .unwrap_or_else(|e| panic!("clear {css}: {e}"));
+        .unwrap_or_else(|err| panic!("clear {what}: {err}"));
     e.send_keys(text)
         .await
-        .unwrap_or_else(|e| panic!("type into {css}: {e}"));
+        .unwrap_or_else(|err| panic!("type into {what}: {err}"));
+}
+
+/// The first element matching `xpath` (waits up to 15 s); `what` names it
+/// in the failure.
+async fn wait_xpath(b: &Browser, xpath: &str, what: &str) -> Element {
+    b.client
+        .wait()
+        .at_most(Duration::from_secs(15))
+        .for_element(Locator::XPath(xpath))
+        .await
+        .unwrap_or_else(|e| panic!("no {what}: {e}"))
 }
 
 /// The input labelled `label` (its `<label for>` text, exactly, ignoring
@@ -170,23 +185,12 @@ pub async fn field(b: &Browser, label: &str) -> Element {
         "//input[@id = //label[normalize-space(.) = {}]/@for]",
         xpath_literal(label)
     );
-    b.client
-        .wait()
-        .at_most(Duration::from_secs(15))
-        .for_element(Locator::XPath(&xpath))
-        .await
-        .unwrap_or_else(|e| panic!("no field labelled {label:?}: {e}"))
+    wait_xpath(b, &xpath, &format!("field labelled {label:?}")).await
 }
 
 /// Types into the field labelled `label`.
 pub async fn fill_labelled(b: &Browser, label: &str, text: &str) {
-    let e = field(b, label).await;
-    e.clear()
-        .await
-        .unwrap_or_else(|e| panic!("clear {label}: {e}"));
-    e.send_keys(text)
-        .await
-        .unwrap_or_else(|e| panic!("type into {label}: {e}"));
+    replace_text(&field(b, label).await, label, text).await;
 }
 
 /// The button (or link styled as one) whose text is exactly `text`.
@@ -195,12 +199,7 @@ pub async fn button(b: &Browser, text: &str) -> Element {
         "//*[self::button or self::a][normalize-space(.) = {}]",
         xpath_literal(text)
     );
-    b.client
-        .wait()
-        .at_most(Duration::from_secs(15))
-        .for_element(Locator::XPath(&xpath))
-        .await
-        .unwrap_or_else(|e| panic!("no button {text:?}: {e}"))
+    wait_xpath(b, &xpath, &format!("button {text:?}")).await
 }
 
 /// Clicks the button whose text is exactly `text`.
