@@ -14,17 +14,31 @@
 
 pub use espi_scope::describe::Lang;
 
+// Each table is one string with a separator rather than a `&[&str]`: in
+// wasm a slice of string slices costs 8 bytes of poorly compressing pointers
+// per entry, about 2 KB brotli over the three tables.
 macro_rules! messages {
     ($($id:ident $key:literal $en:literal $es:literal;)*) => {
-        /// A message id. `M::X as usize` indexes [`KEYS`].
+        /// A message id. `M::X as usize` is its index in [`keys`].
         #[derive(Clone, Copy, Debug, PartialEq, Eq)]
         #[allow(missing_docs)]
         pub enum M { $($id,)* }
-        /// The stable keys a utility uses to override a message.
-        pub const KEYS: &[&str] = &[$($key,)*];
-        const EN: &[&str] = &[$($en,)*];
-        const ES: &[&str] = &[$($es,)*];
+        /// How many messages there are.
+        pub const COUNT: usize = [$(stringify!($id),)*].len();
+        const KEYS: &str = concat!($($key, "\x1f",)*);
+        const EN: &str = concat!($($en, "\x1f",)*);
+        const ES: &str = concat!($($es, "\x1f",)*);
     };
+}
+
+/// Entry `i` of a table built by `messages!`.
+fn entry(table: &'static str, i: usize) -> &'static str {
+    table.split_terminator('\x1f').nth(i).unwrap_or("")
+}
+
+/// The stable keys a utility uses to override a message, in id order.
+pub fn keys() -> impl Iterator<Item = &'static str> {
+    KEYS.split_terminator('\x1f')
 }
 
 messages! {
@@ -217,13 +231,13 @@ impl I18n {
     pub fn new(lang: Lang) -> I18n {
         I18n {
             lang,
-            overrides: vec![None; KEYS.len()],
+            overrides: vec![None; COUNT],
         }
     }
 
     /// Replaces the message with key `key`; false for an unknown key.
     pub fn set(&mut self, key: &str, text: String) -> bool {
-        match KEYS.iter().position(|k| *k == key) {
+        match keys().position(|k| k == key) {
             Some(i) => {
                 // Overrides are set once per mount: keep them for the page's
                 // life, so every message is a `&'static str`.
@@ -240,10 +254,7 @@ impl I18n {
         if let Some(s) = self.overrides[i] {
             return s;
         }
-        match self.lang {
-            Lang::En => EN[i],
-            Lang::Es => ES[i],
-        }
+        Self::builtin(self.lang, i)
     }
 
     /// The text of `m` with `{name}` placeholders filled in.
@@ -253,39 +264,39 @@ impl I18n {
 
     /// The built-in text of `key` in `lang` (for the documentation export).
     pub fn builtin(lang: Lang, key: usize) -> &'static str {
-        match lang {
-            Lang::En => EN[key],
-            Lang::Es => ES[key],
-        }
+        entry(
+            match lang {
+                Lang::En => EN,
+                Lang::Es => ES,
+            },
+            key,
+        )
     }
 }
 
 /// Replaces each `{name}` in `text` by its value in `args`; unknown
 /// placeholders stay as written.
 pub fn fill(text: &str, args: &[(&str, &str)]) -> String {
+    // `split_once` rather than slicing by index: no panic path (and its
+    // formatting code) in the wasm bundle.
     let mut out = String::with_capacity(text.len() + 16);
     let mut rest = text;
-    while let Some(open) = rest.find('{') {
-        out.push_str(&rest[..open]);
-        let after = &rest[open + 1..];
-        match after.find('}') {
-            Some(close) => {
-                let name = &after[..close];
-                match args.iter().find(|(k, _)| *k == name) {
-                    Some((_, v)) => out.push_str(v),
-                    None => {
-                        out.push('{');
-                        out.push_str(name);
-                        out.push('}');
-                    }
-                }
-                rest = &after[close + 1..];
-            }
+    while let Some((before, after)) = rest.split_once('{') {
+        out.push_str(before);
+        let Some((name, tail)) = after.split_once('}') else {
+            out.push('{');
+            rest = after;
+            break;
+        };
+        match args.iter().find(|(k, _)| *k == name) {
+            Some((_, v)) => out.push_str(v),
             None => {
-                out.push_str(&rest[open..]);
-                rest = "";
+                out.push('{');
+                out.push_str(name);
+                out.push('}');
             }
         }
+        rest = tail;
     }
     out.push_str(rest);
     out
@@ -302,12 +313,17 @@ mod tests {
 
     #[test]
     fn keys_are_unique_and_bundles_complete() {
-        assert_eq!(KEYS.len(), EN.len());
-        assert_eq!(KEYS.len(), ES.len());
-        for (i, k) in KEYS.iter().enumerate() {
-            assert!(!EN[i].is_empty() && !ES[i].is_empty(), "{k}");
-            assert_eq!(KEYS.iter().filter(|x| *x == k).count(), 1, "duplicate {k}");
+        let keys: Vec<&str> = keys().collect();
+        assert_eq!(keys.len(), COUNT);
+        assert_eq!(EN.split_terminator('\x1f').count(), COUNT);
+        assert_eq!(ES.split_terminator('\x1f').count(), COUNT);
+        for (i, k) in keys.iter().enumerate() {
+            let (en, es) = (I18n::builtin(Lang::En, i), I18n::builtin(Lang::Es, i));
+            assert!(!en.is_empty() && !es.is_empty(), "{k}");
+            assert_eq!(keys.iter().filter(|x| *x == k).count(), 1, "duplicate {k}");
         }
+        assert_eq!(I18n::new(Lang::En).t(M::Loading), "Loading…");
+        assert_eq!(keys[M::Retry as usize], "retry");
     }
 
     #[test]
@@ -321,8 +337,9 @@ mod tests {
             v.sort_unstable();
             v
         }
-        for i in 0..KEYS.len() {
-            assert_eq!(names(EN[i]), names(ES[i]), "{}", KEYS[i]);
+        for (i, k) in keys().enumerate() {
+            let (en, es) = (I18n::builtin(Lang::En, i), I18n::builtin(Lang::Es, i));
+            assert_eq!(names(en), names(es), "{k}");
         }
     }
 

@@ -40,7 +40,7 @@ use web_sys::HtmlElement;
 
 use crate::api::{Api, Transport};
 use crate::app::{Env, Flow};
-use crate::i18n::{I18n, KEYS, Lang};
+use crate::i18n::{I18n, Lang, keys};
 
 pub use crate::events::VERSION as EVENT_VERSION;
 
@@ -277,7 +277,7 @@ pub fn mount(el: HtmlElement, options: JsValue) -> MountHandle {
 pub fn default_messages(lang: &str) -> JsValue {
     let lang = Lang::from_tag(lang).unwrap_or(Lang::En);
     let o = json::object(&[]);
-    for (i, k) in KEYS.iter().enumerate() {
+    for (i, k) in keys().enumerate() {
         json::set(&o, k, &I18n::builtin(lang, i).into());
     }
     o

@@ -4,6 +4,7 @@
 //! library's `narrow` (the server recomputes it anyway).
 
 use espi_scope::catalog::{ConsentRole, role_of};
+use espi_scope::model::sort_function_blocks;
 use espi_scope::narrow::{
     Choices, DEFAULT_AUTHORIZATION_SECONDS, NarrowError, NarrowPolicy, effective_requested_end,
     meter_options, narrow,
@@ -76,10 +77,8 @@ impl Plan {
         default_end_date: u64,
         customer_meters: &[Meter],
     ) -> Option<Plan> {
-        let requested = espi_scope::grammar::parse_value(scope)
-            .scopes
-            .into_iter()
-            .next()?;
+        // The DataCustodian sends the canonical form (see the OpenAPI file).
+        let requested = espi_scope::canonical::read(scope)?;
         let policy = NarrowPolicy {
             now,
             customer_meters: customer_meters.iter().map(|m| m.said.clone()).collect(),
@@ -182,7 +181,7 @@ impl Plan {
                 _ => true,
             })
             .collect();
-        v.sort_unstable();
+        sort_function_blocks(&mut v);
         v
     }
 
@@ -197,8 +196,7 @@ impl Plan {
         }
         let kept = self.kept_blocks(sel, meters);
         let mut req = self.requested.function_blocks.clone();
-        req.sort_unstable();
-        req.dedup();
+        sort_function_blocks(&mut req);
         Choices {
             function_blocks: (kept != req).then_some(kept),
             history_length: sel

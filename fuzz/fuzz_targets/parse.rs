@@ -1,5 +1,6 @@
 //! Fuzz the lenient parser: never panics, spans stay inside the input on
-//! character boundaries, and the canonical form is stable when valid.
+//! character boundaries, the canonical form is stable when valid, and the
+//! canonical reader agrees with the parser.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -17,6 +18,18 @@ fuzz_target!(|data: &[u8]| {
     if !parsed.has_errors() {
         assert_eq!(again.value, parsed.value, "round trip of {input:?} via {canonical:?}");
         assert_eq!(again.value.to_string(), canonical);
+    }
+    // The canonical reader (the consent widget's) accepts only canonical
+    // text, agrees with the lenient parser, and reads every accepted scope.
+    if let Some(read) = espi_scope::canonical::read(input) {
+        assert_eq!(read.to_string(), input);
+        assert!(!parsed.has_errors());
+        assert_eq!(parsed.value.scopes, vec![read]);
+    }
+    if !parsed.has_errors() {
+        for s in &parsed.value.scopes {
+            assert_eq!(espi_scope::canonical::read(&s.to_string()).as_ref(), Some(s));
+        }
     }
     for s in &parsed.value.scopes {
         let _ = espi_scope::narrow(

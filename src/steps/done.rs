@@ -121,10 +121,7 @@ pub fn done(flow: Flow, parent: &Element) {
             rc.third_party.clone()
         };
         row(&dl, flow.t(M::ReceiptWith), &[third]);
-        let scope = espi_scope::grammar::parse_value(&rc.scope)
-            .scopes
-            .into_iter()
-            .next();
+        let scope = espi_scope::canonical::read(&rc.scope);
         let what = scope.map(|s| plain_lines(flow, &s)).unwrap_or_default();
         if !what.is_empty() {
             row(&dl, flow.t(M::ReceiptData), &what);

@@ -908,20 +908,25 @@ async fn wrong_password_shows_a_focused_error_summary() {
     b.close().await;
 }
 
+/// Signs in with Alex's account number and ZIP code, up to the code step.
+async fn ask_for_a_code(b: &Browser) {
+    field(b, "With your account number and ZIP code, then a code")
+        .await
+        .click()
+        .await
+        .unwrap();
+    fill_labelled(b, "Account number", ALEX_ACCOUNT.0).await;
+    fill_labelled(b, "ZIP code", ALEX_ACCOUNT.1).await;
+    press(b, "Send code").await;
+    wait_step(b, "code").await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wrong_one_time_code_shows_a_focused_error_summary() {
     let (server, tp) = setup().await;
     let b = browser(Options::default()).await;
     open(&b, &server, &tp, SCOPE).await;
-    field(&b, "With your account number and ZIP code, then a code")
-        .await
-        .click()
-        .await
-        .unwrap();
-    fill_labelled(&b, "Account number", ALEX_ACCOUNT.0).await;
-    fill_labelled(&b, "ZIP code", ALEX_ACCOUNT.1).await;
-    press(&b, "Send code").await;
-    wait_step(&b, "code").await;
+    ask_for_a_code(&b).await;
     let code = server.wait_code(1).await;
     let wrong = format!("{:06}", (code.parse::<u32>().unwrap() + 1) % 1_000_000);
     fill_labelled(&b, "Enter the 6-digit code", &wrong).await;
@@ -938,6 +943,161 @@ async fn wrong_one_time_code_shows_a_focused_error_summary() {
     fill_labelled(&b, "Enter the 6-digit code", &code).await;
     press(&b, "Continue").await;
     wait_step(&b, "consent").await;
+    b.close().await;
+}
+
+/// Whether the code step's "Send another code" button is disabled.
+async fn resend_disabled(b: &Browser) -> bool {
+    js(
+        b,
+        "return document.querySelector('.gbc-resend button').disabled;",
+    )
+    .await
+        == true
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_time_code_cooldown_resend_and_lockout() {
+    // The real rules with short numbers, so the customer's waits take
+    // seconds: another code after 3 s, the code locked at the 3rd wrong try.
+    let server = TestServer::start_with(|c| {
+        c.otp_resend_after = 3;
+        c.attempts_before_delay = 100;
+        c.attempts_before_lock = 3;
+    })
+    .await;
+    let tp = server.third_party(NAME).await;
+    let b = browser(Options::default()).await;
+    open(&b, &server, &tp, SCOPE).await;
+    ask_for_a_code(&b).await;
+    let first = server.wait_code(1).await;
+
+    // "Send another code" is always there, disabled while its cooldown runs,
+    // and the wait is said in words.
+    button(&b, "Send another code").await;
+    assert!(resend_disabled(&b).await, "disabled during the cooldown");
+    let wait = text(&b, ".gbc-resend .gbc-hint").await;
+    assert!(
+        wait.starts_with("You can ask for another code in"),
+        "the cooldown is announced: {wait:?}"
+    );
+    check_a11y(&b, "code: resend cooldown").await;
+    for _ in 0..50 {
+        if !resend_disabled(&b).await {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(
+        !resend_disabled(&b).await,
+        "enabled once the cooldown is over"
+    );
+    assert_eq!(text(&b, ".gbc-resend .gbc-hint").await, "");
+    press(&b, "Send another code").await;
+    let second = server.wait_code(2).await;
+    assert_ne!(first, second, "a new code");
+    let status = "return document.querySelector('.gbc-status').textContent;";
+    for _ in 0..50 {
+        if js(&b, status)
+            .await
+            .as_str()
+            .unwrap_or("")
+            .contains("New code sent to")
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let said = js(&b, status).await;
+    assert!(
+        said.as_str()
+            .unwrap_or("")
+            .ends_with("Earlier codes no longer work."),
+        "the resend is announced: {said}"
+    );
+    assert!(resend_disabled(&b).await, "a new cooldown after the resend");
+
+    // The first code no longer works; wrong codes until the lock.
+    fill_labelled(&b, "Enter the 6-digit code", &first).await;
+    press(&b, "Continue").await;
+    el(&b, ".gbc-error-summary").await;
+    let mut tries = 1;
+    let wrong = format!("{:06}", (second.parse::<u32>().unwrap() + 1) % 1_000_000);
+    while !text(&b, ".gbc-error-summary")
+        .await
+        .contains("Too many wrong codes")
+    {
+        assert!(tries < 4, "locked after 3 wrong codes");
+        fill_labelled(&b, "Enter the 6-digit code", &wrong).await;
+        press(&b, "Continue").await;
+        tries += 1;
+        for _ in 0..25 {
+            settle(&b).await;
+            let summary = text(&b, ".gbc-error-summary").await;
+            if summary.contains("Too many") || summary.contains("not right") {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+    assert_error_summary(&b, "Too many wrong codes").await;
+    // Locked: the field and Continue are gone for good, even for the right
+    // code; "Start again" is offered instead.
+    let locked = js(
+        &b,
+        "const f = document.querySelector('input[autocomplete=one-time-code]');
+         const c = [...document.querySelectorAll('button')].find(x => x.textContent.trim() === 'Continue');
+         return [f.disabled, c.hidden, document.querySelector('.gbc-resend button').disabled];",
+    )
+    .await;
+    assert_eq!(locked, serde_json::json!([true, true, true]));
+    check_a11y(&b, "code: locked").await;
+    press(&b, "Start again").await;
+    wait_step(&b, "sign-in").await;
+    b.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn zoomed_to_200_percent_with_large_text_nothing_is_cut_off() {
+    // A 1280 x 800 screen zoomed to 200% (640 x 400 CSS px at scale 2), and
+    // the customer's text size doubled on top (WCAG 1.4.4 and 1.4.10).
+    let (server, tp) = setup().await;
+    let b = browser(Options::default()).await;
+    b.cdp(
+        "Emulation.setDeviceMetricsOverride",
+        serde_json::json!({ "width": 640, "height": 400, "deviceScaleFactor": 2, "mobile": false }),
+    )
+    .await;
+    let attempt = open(&b, &server, &tp, SCOPE).await;
+    // CSSOM, which the page's CSP allows (as a browser's text setting does).
+    js(
+        &b,
+        "document.documentElement.style.fontSize = '200%'; return 0;",
+    )
+    .await;
+    let fits = "const d = document.documentElement;
+        const cut = [...document.querySelectorAll('.gbc *')].filter(e =>
+            e.children.length === 0 && e.textContent.trim() && e.scrollWidth > e.clientWidth + 1
+            && getComputedStyle(e).overflowX !== 'visible').map(e => e.textContent.trim());
+        return [window.innerWidth, d.scrollWidth, cut];";
+    let check = |what: &'static str, v: serde_json::Value| {
+        assert_eq!(v[0], 640, "{what}: a 640 px viewport");
+        assert!(
+            v[1].as_u64().unwrap() <= 640,
+            "{what}: no sideways scrolling ({v})"
+        );
+        assert_eq!(v[2], serde_json::json!([]), "{what}: no text cut off");
+    };
+    check("sign-in", js(&b, fits).await);
+    check_a11y(&b, "sign-in at 200% zoom, 200% text").await;
+    sign_in_password(&b, ALEX.1).await;
+    wait_step(&b, "consent").await;
+    click(&b, "details.gbc-details > summary").await;
+    settle(&b).await;
+    check("consent", js(&b, fits).await);
+    check_a11y(&b, "consent at 200% zoom, 200% text").await;
+    let params = authorize(&b, &tp).await;
+    check_response(&params, &attempt, &server);
     b.close().await;
 }
 

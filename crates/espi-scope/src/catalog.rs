@@ -172,15 +172,20 @@ pub fn status_of(id: u16) -> Status {
     }
 }
 
-const NOT_TERM_EN: &str = "A technical item that is not part of a data-sharing request";
-const NOT_TERM_ES: &str =
-    "Un elemento técnico que no forma parte de una solicitud para compartir datos";
 const UNKNOWN_EN: &str = "An item that is not in the Green Button list, so its meaning is unknown";
 const UNKNOWN_ES: &str =
     "Un elemento que no está en la lista de Green Button, por lo que se desconoce su significado";
 
-/// (name, English, Spanish), index = id - 1.
-const ENTRIES: [(&str, &str, &str); 70] = [
+// One string with a separator rather than a `[(&str, &str, &str); 70]`: in
+// wasm each `&str` in a table costs 8 bytes of poorly compressing pointers.
+macro_rules! entries {
+    ($(($name:literal, $en:literal, $es:literal $(,)?),)*) => {
+        /// (name, English, Spanish) for ids 1 to 70, each followed by `\x1f`.
+        const ENTRIES: &str = concat!($($name, "\x1f", $en, "\x1f", $es, "\x1f",)*);
+    };
+}
+
+entries! {
     (
         "Common",
         "Basic information needed to share any of your energy data",
@@ -268,13 +273,13 @@ const ENTRIES: [(&str, &str, &str); 70] = [
         "An older technical way of sending partial updates, no longer used",
         "Una forma técnica antigua de enviar actualizaciones parciales, que ya no se usa",
     ),
-    ("Reserved (not a scope term)", NOT_TERM_EN, NOT_TERM_ES),
-    ("Reserved (not a scope term)", NOT_TERM_EN, NOT_TERM_ES),
-    ("Reserved (not a scope term)", NOT_TERM_EN, NOT_TERM_ES),
-    ("Reserved (not a scope term)", NOT_TERM_EN, NOT_TERM_ES),
-    ("Reserved (not a scope term)", NOT_TERM_EN, NOT_TERM_ES),
-    ("Reserved (not a scope term)", NOT_TERM_EN, NOT_TERM_ES),
-    ("Reserved (not a scope term)", NOT_TERM_EN, NOT_TERM_ES),
+    ("Reserved (not a scope term)", "A technical item that is not part of a data-sharing request", "Un elemento técnico que no forma parte de una solicitud para compartir datos"),
+    ("Reserved (not a scope term)", "A technical item that is not part of a data-sharing request", "Un elemento técnico que no forma parte de una solicitud para compartir datos"),
+    ("Reserved (not a scope term)", "A technical item that is not part of a data-sharing request", "Un elemento técnico que no forma parte de una solicitud para compartir datos"),
+    ("Reserved (not a scope term)", "A technical item that is not part of a data-sharing request", "Un elemento técnico que no forma parte de una solicitud para compartir datos"),
+    ("Reserved (not a scope term)", "A technical item that is not part of a data-sharing request", "Un elemento técnico que no forma parte de una solicitud para compartir datos"),
+    ("Reserved (not a scope term)", "A technical item that is not part of a data-sharing request", "Un elemento técnico que no forma parte de una solicitud para compartir datos"),
+    ("Reserved (not a scope term)", "A technical item that is not part of a data-sharing request", "Un elemento técnico que no forma parte de una solicitud para compartir datos"),
     (
         "Usage Summary with Demands and Previous Day Attributes",
         "Usage summaries with your highest demand and the previous day's usage",
@@ -350,8 +355,8 @@ const ENTRIES: [(&str, &str, &str); 70] = [
         "Technical details of the app's registration with your utility",
         "Datos técnicos del registro de la aplicación con su compañía",
     ),
-    ("Reserved (not a scope term)", NOT_TERM_EN, NOT_TERM_ES),
-    ("Reserved (not a scope term)", NOT_TERM_EN, NOT_TERM_ES),
+    ("Reserved (not a scope term)", "A technical item that is not part of a data-sharing request", "Un elemento técnico que no forma parte de una solicitud para compartir datos"),
+    ("Reserved (not a scope term)", "A technical item that is not part of a data-sharing request", "Un elemento técnico que no forma parte de una solicitud para compartir datos"),
     (
         "Manage Authorization Resource",
         "Technical records of the access you have approved",
@@ -487,16 +492,19 @@ const ENTRIES: [(&str, &str, &str); 70] = [
         "Approving access to your account details by a way other than online, such as on paper",
         "La aprobación del acceso a los datos de su cuenta por un medio que no es en línea, como en papel",
     ),
-];
+}
 
 /// The catalog entry of an id. Never fails: an id outside 1 to 70 gets
 /// [`Status::Unknown`], the role [`ConsentRole::Technical`] and a generic
 /// name and description.
 pub fn function_block(id: u16) -> FunctionBlock {
-    let entry = usize::from(id).checked_sub(1).and_then(|i| ENTRIES.get(i));
-    let (name, en, es) = match entry {
-        Some(e) => *e,
-        None => ("Unknown function block", UNKNOWN_EN, UNKNOWN_ES),
+    let (name, en, es) = match id {
+        1..=70 => {
+            let mut fields = ENTRIES.split('\x1f').skip(usize::from(id - 1) * 3);
+            let mut next = || fields.next().unwrap_or_default();
+            (next(), next(), next())
+        }
+        _ => ("Unknown function block", UNKNOWN_EN, UNKNOWN_ES),
     };
     FunctionBlock {
         id,

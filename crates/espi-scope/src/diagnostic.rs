@@ -92,7 +92,7 @@ codes! {
     InvalidPercentEncoding => "invalid-percent-encoding", Warning;
     /// Spaces around `=` or `;`, or at the start or end.
     ExtraWhitespace => "extra-whitespace", Warning;
-    /// An empty term between two separators (`;;`).
+    /// An empty term between two separators (`;;`), or a keyless `=x`.
     EmptyTerm => "empty-term", Warning;
     /// A `;` (or `,`) at the end of a scope.
     TrailingSeparator => "trailing-separator", Warning;

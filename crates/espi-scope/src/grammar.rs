@@ -391,6 +391,18 @@ impl Ctx<'_> {
     }
 }
 
+/// Keeps a plain OAuth scope token, except a keyless `=…` fragment: written
+/// after another token it would read back as that token's value.
+fn push_other_scope(ctx: &mut Ctx<'_>, value: &mut ScopeValue, span: &Range<usize>) {
+    let token = ctx.slice(span);
+    if token.starts_with('=') {
+        let msg = format!("\"{token}\" has no key before \"=\"; it was ignored.");
+        ctx.push(C::EmptyTerm, msg, span.clone());
+    } else {
+        value.other_scopes.push(token.to_string());
+    }
+}
+
 fn pieces(toks: &[Tok], ctx: &mut Ctx<'_>) -> Vec<Piece> {
     // Classify each whitespace run: padding (ignored, warned) or a scope
     // separator (between two words).
@@ -890,6 +902,14 @@ fn apply_term(ctx: &mut Ctx<'_>, b: &mut ScopeBuilder, t: Term) {
     match key {
         Key::Fb => {
             let items = list_items(ctx, &t.values);
+            if items.is_empty() {
+                // `FB=_`: only empty items.
+                ctx.push(
+                    C::EmptyFunctionBlocks,
+                    "\"FB=\" has no function block numbers, so the scope does not say which data is shared.",
+                    t.span.clone(),
+                );
+            }
             for r in items {
                 let s = ctx.slice(&r).to_string();
                 if all_digits(&s) {
@@ -1067,7 +1087,7 @@ fn finish_scope(ctx: &mut Ctx<'_>, mut b: ScopeBuilder) -> EspiScope {
             ),
         }
     }
-    seen.sort_unstable();
+    crate::model::sort_function_blocks(&mut seen);
     b.scope.function_blocks = seen;
     // Meters.
     let all = b
@@ -1208,7 +1228,7 @@ fn parse_inner<const DIAGNOSTICS: bool>(input: &str, url_component: bool, base: 
         let single_bare =
             g.terms.len() == 1 && g.terms.iter().all(|t| t.key.is_none()) && !has_known;
         if single_bare {
-            value.other_scopes.push(ctx.slice(&g.span).to_string());
+            push_other_scope(&mut ctx, &mut value, &g.span);
             last_was_espi = false;
             continue;
         }
@@ -1226,7 +1246,7 @@ fn parse_inner<const DIAGNOSTICS: bool>(input: &str, url_component: bool, base: 
             continue;
         }
         if !has_known {
-            value.other_scopes.push(ctx.slice(&g.span).to_string());
+            push_other_scope(&mut ctx, &mut value, &g.span);
             last_was_espi = false;
             continue;
         }

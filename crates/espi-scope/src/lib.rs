@@ -7,7 +7,8 @@
 //! - [`grammar::parse`] reads any real-world form leniently and never panics;
 //!   every oddity is a [`Diagnostic`] with a stable code and a byte span.
 //! - `Display` on [`ScopeValue`] / [`EspiScope`] writes the canonical form;
-//!   `FromStr` is the strict reader.
+//!   `FromStr` is the strict reader; [`canonical::read`] reads only the
+//!   canonical form, with a fraction of the code (for the consent widget).
 //! - [`catalog`] knows function blocks 1 to 70 (name, status, consent role,
 //!   plain-language English and Spanish descriptions).
 //! - [`describe`] turns durations, history lengths and end dates into words.
@@ -41,6 +42,7 @@
 #![warn(missing_docs)]
 
 pub mod authorization_url;
+pub mod canonical;
 pub mod catalog;
 pub mod describe;
 pub mod diagnostic;

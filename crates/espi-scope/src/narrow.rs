@@ -44,7 +44,7 @@
 use core::fmt;
 
 use crate::catalog;
-use crate::model::{AdditionalScope, EspiScope, MeterRequest};
+use crate::model::{AdditionalScope, EspiScope, MeterRequest, sort_function_blocks};
 
 /// Three years in seconds (365-day years), UtilityAPI's default length of
 /// an authorization.
@@ -248,16 +248,14 @@ pub fn narrow(
 ) -> Result<EspiScope, NarrowError> {
     let no_edit = requested.no_edit();
     let mut req_fbs = requested.function_blocks.clone();
-    req_fbs.sort_unstable();
-    req_fbs.dedup();
+    sort_function_blocks(&mut req_fbs);
 
     // Function blocks.
     let fbs = match &choices.function_blocks {
         None => req_fbs.clone(),
         Some(kept) => {
             let mut kept = kept.clone();
-            kept.sort_unstable();
-            kept.dedup();
+            sort_function_blocks(&mut kept);
             if let Some(&id) = kept.iter().find(|id| !req_fbs.contains(id)) {
                 return err(NarrowErrorKind::FunctionBlockNotRequested(id));
             }

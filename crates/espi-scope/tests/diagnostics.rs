@@ -21,7 +21,11 @@ const CASES: &[(&str, &str, &str)] = &[
         "HistoryLength=100000;BR=1",
     ),
     ("FB=;IntervalDuration=900", "empty-function-blocks", "FB="),
+    // A keyless `=` fragment after a pipe: kept, it would read back as the
+    // previous token's value.
+    ("openid|=x", "empty-term", "=x"),
     ("FB", "empty-function-blocks", "FB"),
+    ("FB=_", "empty-function-blocks", "FB=_"),
     ("FB=4_x", "invalid-function-block", "x"),
     ("FB=4_70000", "invalid-function-block", "70000"),
     ("FB=4_-5", "invalid-function-block", "-5"),

@@ -140,6 +140,31 @@ fn check_spans(input: &str) {
         p.value,
         "parse_value differs for {input:?}"
     );
+    // The canonical reader accepts only canonical text, and reads it as the
+    // lenient parser does, without an error (warnings about meaning, such as
+    // an unknown function block, still apply to canonical text).
+    if let Some(read) = espi_scope::canonical::read(input) {
+        assert_eq!(read.to_string(), input);
+        assert!(!p.has_errors(), "{input:?}: {:?}", p.diagnostics);
+        assert_eq!(
+            p.value.scopes,
+            vec![read],
+            "canonical reader differs for {input:?}"
+        );
+        assert!(p.value.other_scopes.is_empty());
+    }
+    // And it reads every scope the lenient parser accepts, once written
+    // canonically: what the DataCustodian sends its consent screen.
+    if !p.has_errors() {
+        for scope in &p.value.scopes {
+            let text = scope.to_string();
+            assert_eq!(
+                espi_scope::canonical::read(&text).as_ref(),
+                Some(scope),
+                "canonical reader refuses {text:?} (read from {input:?})"
+            );
+        }
+    }
     // The canonical form of whatever was read is stable.
     let once = p.value.to_string();
     let again = parse(&once).value.to_string();
@@ -159,7 +184,22 @@ proptest! {
         prop_assert_eq!(p.value.scopes.len(), 1, "{}", text);
         prop_assert_eq!(&p.value.scopes[0], &s, "{}", text);
         let strict: EspiScope = text.parse().unwrap();
-        prop_assert_eq!(strict, s);
+        prop_assert_eq!(&strict, &s);
+        // The canonical reader (the consent widget's) reads it back too.
+        prop_assert_eq!(espi_scope::canonical::read(&text), Some(s));
+        check_spans(&text);
+    }
+
+    #[test]
+    fn sort_function_blocks_is_sort_and_dedup(ids in vec(any::<u16>(), 0..40), small in vec(0u16..80, 0..40)) {
+        for ids in [ids, small] {
+            let mut want = ids.clone();
+            want.sort_unstable();
+            want.dedup();
+            let mut got = ids;
+            espi_scope::model::sort_function_blocks(&mut got);
+            prop_assert_eq!(got, want);
+        }
     }
 
     #[test]

@@ -58,7 +58,8 @@ pub fn sample_context(scope: &str, client_id: &str, now: u64) -> Value {
             "policy_uri": null,
             "tos_uri": null,
         },
-        "scope": parsed.value.to_string(),
+        // Canonical, one ESPI scope: what the DataCustodian sends.
+        "scope": first.to_string(),
         "scope_of_use": scope_of_use,
         "editable": !first.no_edit(),
         "default_end_date": now + 3 * 365 * 86_400,
