@@ -4,8 +4,9 @@
 // the hash makes ~90 names cost about 1.3 KB brotli in the glue and as much
 // again in the wasm import section. This renames every import of the glue
 // module (and the module itself), and the exports only the glue calls, to
-// short names in both files, consistently. It refuses, and
-// fails the build, if a name is not found exactly once in the glue.
+// short names in both files, consistently, and drops the custom sections
+// (tool metadata). It fails the build rather than guess: an import name not
+// found exactly once in the glue, or a short name the glue already uses.
 //
 // Usage: node scripts/shrink-bindings.mjs path/to/x_bg.wasm path/to/x.js
 import { readFileSync, writeFileSync } from "node:fs";
@@ -89,6 +90,12 @@ while (pos < wasm.length) {
   const id = wasm[pos];
   const [size, start] = readU32(pos + 1);
   const end = start + size;
+  if (id === 0) {
+    // Custom sections (`producers`, `target_features`): tool metadata the
+    // browser never reads.
+    pos = end;
+    continue;
+  }
   if (id === 7) {
     // Exports the glue alone calls (`c.__wbindgen_malloc(...)`); the
     // module's public functions keep their names.

@@ -443,3 +443,18 @@ async fn spanish_consent() {
     assert!(m.has_button("Autorizar"));
     assert!(m.has_button("Rechazar"));
 }
+
+#[wasm_bindgen_test]
+async fn a_scope_not_in_canonical_form_is_a_backend_fault_never_a_guess() {
+    // The consent API sends the canonical form (api/consent-api.openapi.yaml).
+    // Anything else is shown as the backend's fault, not guessed at: what
+    // the customer reads must be exactly what the server grants.
+    for scope in ["fb=4_1_51", "FB=1_4_51;", "openid FB=1_4_51", "FB=51_4_1"] {
+        let fake = Fake::new();
+        fake.on("GET", CTX, 200, &signed_in_context(scope));
+        let m = mount(&fake);
+        m.step("error").await;
+        assert_eq!(m.heading(), "Something went wrong", "{scope}");
+        assert!(!m.has_button("Authorize"), "{scope}");
+    }
+}

@@ -492,10 +492,8 @@ fn resolve_term(raw: &RawTerm, ctx: &mut Ctx<'_>) -> Vec<Term> {
     let text = ctx.text;
     let trim = |r: Range<usize>| -> Range<usize> {
         let s = text.get(r.clone()).unwrap_or("");
-        let lead = s.len()
-            - s.trim_start_matches(|c: char| c.is_ascii_whitespace())
-                .len();
-        let trail = s.len() - s.trim_end_matches(|c: char| c.is_ascii_whitespace()).len();
+        let lead = s.len() - s.trim_start_matches(is_ws_char).len();
+        let trail = s.len() - s.trim_end_matches(is_ws_char).len();
         let start = r.start + lead;
         let end = r.end.saturating_sub(trail).max(start);
         start..end
@@ -513,7 +511,7 @@ fn resolve_term(raw: &RawTerm, ctx: &mut Ctx<'_>) -> Vec<Term> {
     let mut value_start = first_eq + 1;
     for &eq in raw.eqs.iter().skip(1) {
         let seg = text.get(value_start..eq).unwrap_or("");
-        let seg_trimmed = seg.trim_end_matches(|c: char| c.is_ascii_whitespace());
+        let seg_trimmed = seg.trim_end_matches(is_ws_char);
         if let Some(n) = Key::suffix_len(seg_trimmed) {
             let key_start = value_start + seg_trimmed.len() - n;
             let value = trim(value_start..key_start);

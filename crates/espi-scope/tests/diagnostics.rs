@@ -78,6 +78,12 @@ const CASES: &[(&str, &str, &str)] = &[
     ("FB%3D4;x=100%", "invalid-percent-encoding", "%"),
     ("FB%3D4;x=%FF", "invalid-percent-encoding", "FB%3D4;x=%FF"),
     ("FB=4; HistoryLength=100000", "extra-whitespace", " "),
+    // A vertical tab is whitespace too (found by the fuzzer).
+    (
+        "FB=4;HistoryLength\u{b}=100000",
+        "extra-whitespace",
+        "\u{b}",
+    ),
     ("FB = 4", "extra-whitespace", " "),
     ("  FB=4", "extra-whitespace", "  "),
     ("FB=4;;BR=1", "empty-term", ";"),

@@ -139,3 +139,18 @@ fn serde_round_trip() {
     let back: ScopeValue = serde_json::from_value(j).unwrap();
     assert_eq!(back, v);
 }
+
+#[test]
+fn every_ascii_whitespace_around_a_known_key_is_padding() {
+    // The lexer's whitespace (with vertical tab and form feed) must be the
+    // trimming's whitespace, or `IntervalDuration\v` became an unknown key.
+    for ws in [" ", "\t", "\u{b}", "\u{c}"] {
+        let v = espi_scope::parse(&format!("FB=3;IntervalDuration{ws}={ws}900")).value;
+        assert_eq!(
+            v.scopes[0].interval_durations,
+            vec![espi_scope::Duration::Seconds(900)],
+            "{ws:?}"
+        );
+        assert!(v.scopes[0].extra_terms.is_empty(), "{ws:?}");
+    }
+}

@@ -228,7 +228,7 @@ proptest! {
     fn parser_never_panics_on_mutated_scopes(
         base in espi_scope(),
         edits in vec((any::<prop::sample::Index>(), prop::sample::select(vec![
-            "=", ";", "_", ",", "|", " ", "%", "%3D", "%3b", "+", "FB=", "fb", "é", "\u{0}", "\u{1F600}", "%FF", "",
+            "=", ";", "_", ",", "|", " ", "\u{b}", "%", "%3D", "%3b", "%0B", "+", "FB=", "fb", "é", "\u{0}", "\u{1F600}", "%FF", "",
         ])), 0..6),
     ) {
         let mut s = base.to_string();

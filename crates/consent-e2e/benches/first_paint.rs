@@ -1,0 +1,105 @@
+//! How fast a customer sees the consent page: from following the third
+//! party's authorization link to the first step (sign-in) drawn, in headless
+//! Chromium against the reference DataCustodian on loopback.
+//!
+//! Prints, over `FIRST_PAINT_RUNS` loads (default 15) with the browser cache
+//! off (a first visit) and then on (a return visit):
+//! - first contentful paint (the page shell),
+//! - the sign-in step shown (the widget's `gb-consent:step` event),
+//! - the wasm module's download time, from resource timing.
+//!
+//! consent-bar.md's anchors: first paint of the Leptos benchmark app 230 ms,
+//! vanilla JS 66 ms. Loopback hides network time: the numbers are the
+//! browser's and the widget's own cost on this machine.
+//!
+//! Run: `trunk build --release`, then
+//! `cargo bench -p consent-e2e --bench first_paint`.
+
+use consent_e2e::browser::{Browser, Options};
+use consent_e2e::server::{TestServer, ThirdParty};
+use serde_json::{Value, json};
+
+const SCOPE: &str = "FB=1_4_5_15_51_56_58;IntervalDuration=900_3600;HistoryLength=63072000;\
+                     AdditionalScope=meters-all_sou-solar";
+
+/// Records when the widget first shows a step other than "loading".
+const PROBE: &str = r#"
+addEventListener('gb-consent:step', (e) => {
+  if (!window.__shown && e.detail && e.detail.step !== 'loading') window.__shown = performance.now();
+}, true);
+"#;
+
+const READ: &str = r#"
+const paint = performance.getEntriesByName('first-contentful-paint')[0];
+const wasm = performance.getEntriesByType('resource').find((r) => r.name.endsWith('.wasm'));
+return window.__shown ? [paint ? paint.startTime : null, window.__shown, wasm ? wasm.duration : null] : null;
+"#;
+
+fn stats(name: &str, mut v: Vec<f64>) {
+    v.sort_by(f64::total_cmp);
+    let at = |q: f64| v[((v.len() - 1) as f64 * q).round() as usize];
+    println!(
+        "  {name:<34} median {:7.1} ms   p90 {:7.1} ms   min {:7.1} ms",
+        at(0.5),
+        at(0.9),
+        v[0]
+    );
+}
+
+async fn measure(b: &Browser, server: &TestServer, tp: &ThirdParty, runs: usize, cache: bool) {
+    b.cdp("Network.enable", json!({})).await;
+    b.cdp(
+        "Network.setCacheDisabled",
+        json!({ "cacheDisabled": !cache }),
+    )
+    .await;
+    let (mut paint, mut shown, mut wasm) = (Vec::new(), Vec::new(), Vec::new());
+    // One load first, not counted: it warms the server and the browser.
+    for i in 0..=runs {
+        let attempt = tp.authorize(server, SCOPE);
+        b.client.goto(&attempt.url).await.expect("open the page");
+        let mut got = Value::Null;
+        for _ in 0..200 {
+            got = b.client.execute(READ, vec![]).await.expect("read timings");
+            if !got.is_null() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+        assert!(!got.is_null(), "the sign-in step was never shown");
+        if i > 0 {
+            paint.extend(got[0].as_f64());
+            shown.extend(got[1].as_f64());
+            wasm.extend(got[2].as_f64());
+        }
+    }
+    println!(
+        "{} ({runs} loads):",
+        if cache {
+            "return visit, browser cache on"
+        } else {
+            "first visit, browser cache off"
+        }
+    );
+    stats("first contentful paint", paint);
+    stats("sign-in step shown", shown);
+    if !wasm.is_empty() {
+        stats("wasm download (resource timing)", wasm);
+    }
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let runs = std::env::var("FIRST_PAINT_RUNS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(15);
+    let server = TestServer::start().await;
+    let tp = server.third_party("First Paint Bench").await;
+    let b = Browser::start_with(Options::default()).await;
+    b.add_init_script(PROBE).await;
+    println!("consent page, headless Chromium, server on loopback");
+    measure(&b, &server, &tp, runs, false).await;
+    measure(&b, &server, &tp, runs, true).await;
+    b.close().await;
+}
