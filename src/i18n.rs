@@ -13,10 +13,12 @@
 //! `catalog` modules in the same language.
 
 pub use espi_scope::describe::Lang;
+use espi_scope::packed;
 
-// Each table is one string with a separator rather than a `&[&str]`: in
-// wasm a slice of string slices costs 8 bytes of poorly compressing pointers
-// per entry, about 2 KB brotli over the three tables.
+// Packed tables (`espi_scope::packed`) rather than `&[&str]`: in wasm a
+// slice of string slices costs 8 bytes of poorly compressing pointers per
+// entry, about 2 KB brotli over the three tables. A lookup scans its table
+// (a few microseconds), which a page's few hundred lookups can afford.
 macro_rules! messages {
     ($($id:ident $key:literal $en:literal $es:literal;)*) => {
         /// A message id. `M::X as usize` is its index in [`keys`].
@@ -28,17 +30,15 @@ macro_rules! messages {
         const KEYS: &str = concat!($($key, "\x1f",)*);
         const EN: &str = concat!($($en, "\x1f",)*);
         const ES: &str = concat!($($es, "\x1f",)*);
+        const _: () = assert!(
+            packed::count(KEYS) == COUNT && packed::count(EN) == COUNT && packed::count(ES) == COUNT
+        );
     };
-}
-
-/// Entry `i` of a table built by `messages!`.
-fn entry(table: &'static str, i: usize) -> &'static str {
-    table.split_terminator('\x1f').nth(i).unwrap_or("")
 }
 
 /// The stable keys a utility uses to override a message, in id order.
 pub fn keys() -> impl Iterator<Item = &'static str> {
-    KEYS.split_terminator('\x1f')
+    packed::entries(KEYS)
 }
 
 messages! {
@@ -264,7 +264,7 @@ impl I18n {
 
     /// The built-in text of `key` in `lang` (for the documentation export).
     pub fn builtin(lang: Lang, key: usize) -> &'static str {
-        entry(
+        packed::entry(
             match lang {
                 Lang::En => EN,
                 Lang::Es => ES,
@@ -315,8 +315,6 @@ mod tests {
     fn keys_are_unique_and_bundles_complete() {
         let keys: Vec<&str> = keys().collect();
         assert_eq!(keys.len(), COUNT);
-        assert_eq!(EN.split_terminator('\x1f').count(), COUNT);
-        assert_eq!(ES.split_terminator('\x1f').count(), COUNT);
         for (i, k) in keys.iter().enumerate() {
             let (en, es) = (I18n::builtin(Lang::En, i), I18n::builtin(Lang::Es, i));
             assert!(!en.is_empty() && !es.is_empty(), "{k}");

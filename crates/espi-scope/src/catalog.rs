@@ -21,6 +21,8 @@
 
 use core::fmt;
 
+use crate::packed;
+
 /// Status of a function block in ESPI 4.0.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
@@ -172,16 +174,22 @@ pub fn status_of(id: u16) -> Status {
     }
 }
 
+const UNKNOWN_NAME: &str = "Unknown function block";
 const UNKNOWN_EN: &str = "An item that is not in the Green Button list, so its meaning is unknown";
 const UNKNOWN_ES: &str =
     "Un elemento que no está en la lista de Green Button, por lo que se desconoce su significado";
 
-// One string with a separator rather than a `[(&str, &str, &str); 70]`: in
-// wasm each `&str` in a table costs 8 bytes of poorly compressing pointers.
+// Packed (see `crate::packed`) rather than a `[(&str, &str, &str); 70]`.
 macro_rules! entries {
     ($(($name:literal, $en:literal, $es:literal $(,)?),)*) => {
-        /// (name, English, Spanish) for ids 1 to 70, each followed by `\x1f`.
-        const ENTRIES: &str = concat!($($name, "\x1f", $en, "\x1f", $es, "\x1f",)*);
+        /// The names, English and Spanish descriptions of ids 1 to 70 (a
+        /// table each, so finding a name scans only the short names).
+        const NAMES: &str = concat!($($name, "\x1f",)*);
+        const EN: &str = concat!($($en, "\x1f",)*);
+        const ES: &str = concat!($($es, "\x1f",)*);
+        const _: () = assert!(
+            packed::count(NAMES) == 70 && packed::count(EN) == 70 && packed::count(ES) == 70
+        );
     };
 }
 
@@ -500,11 +508,14 @@ entries! {
 pub fn function_block(id: u16) -> FunctionBlock {
     let (name, en, es) = match id {
         1..=70 => {
-            let mut fields = ENTRIES.split('\x1f').skip(usize::from(id - 1) * 3);
-            let mut next = || fields.next().unwrap_or_default();
-            (next(), next(), next())
+            let i = usize::from(id - 1);
+            (
+                packed::entry(NAMES, i),
+                packed::entry(EN, i),
+                packed::entry(ES, i),
+            )
         }
-        _ => ("Unknown function block", UNKNOWN_EN, UNKNOWN_ES),
+        _ => (UNKNOWN_NAME, UNKNOWN_EN, UNKNOWN_ES),
     };
     FunctionBlock {
         id,
@@ -513,6 +524,14 @@ pub fn function_block(id: u16) -> FunctionBlock {
         role: role_of(id),
         description_en: en,
         description_es: es,
+    }
+}
+
+/// The official name of an id (`"Interval Metering"` for 4).
+pub fn name_of(id: u16) -> &'static str {
+    match id {
+        1..=70 => packed::entry(NAMES, usize::from(id - 1)),
+        _ => UNKNOWN_NAME,
     }
 }
 

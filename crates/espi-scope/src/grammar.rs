@@ -1056,20 +1056,18 @@ fn finish_scope(ctx: &mut Ctx<'_>, mut b: ScopeBuilder) -> EspiScope {
             continue;
         }
         seen.push(*id);
-        let fb = catalog::function_block(*id);
-        match fb.status {
+        // The status alone on the common path: a catalog entry's text is
+        // looked up only for a message.
+        match catalog::status_of(*id) {
             Status::Active => {}
             Status::Deprecated { replaced_by } => {
+                let name = catalog::name_of(*id);
                 let msg = match replaced_by {
                     Some(n) => format!(
-                        "Function block {id} ({}) is deprecated in ESPI 4.0; function block {n} ({}) replaces it.",
-                        fb.name,
-                        catalog::function_block(n).name
+                        "Function block {id} ({name}) is deprecated in ESPI 4.0; function block {n} ({}) replaces it.",
+                        catalog::name_of(n)
                     ),
-                    None => format!(
-                        "Function block {id} ({}) is deprecated in ESPI 4.0.",
-                        fb.name
-                    ),
+                    None => format!("Function block {id} ({name}) is deprecated in ESPI 4.0."),
                 };
                 ctx.push(C::DeprecatedFunctionBlock, msg, r.clone());
             }

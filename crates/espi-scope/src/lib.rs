@@ -49,6 +49,7 @@ pub mod diagnostic;
 pub mod grammar;
 pub mod model;
 pub mod narrow;
+pub mod packed;
 
 pub use authorization_url::{
     AuthorizationRequest, PercentDecodeError, form_decode, percent_decode, percent_encode_component,

@@ -354,6 +354,10 @@ impl EspiScope {
 /// assert_eq!(ids, [1, 4, 16, 51]);
 /// ```
 pub fn sort_function_blocks(ids: &mut Vec<u16>) {
+    // Usually already so (a canonical scope): nothing to allocate.
+    if ids.windows(2).all(|w| w[0] < w[1]) {
+        return;
+    }
     let (Some(&lo), Some(&hi)) = (ids.iter().min(), ids.iter().max()) else {
         return;
     };
