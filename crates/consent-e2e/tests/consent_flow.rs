@@ -701,6 +701,15 @@ async fn spanish_from_the_lang_parameter() {
     b.close().await;
 }
 
+/// The query parameters of a URL (an event's `redirect_to`).
+fn query_of(url: &str) -> Vec<(String, String)> {
+    url::Url::parse(url)
+        .expect("a URL")
+        .query_pairs()
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect()
+}
+
 /// The sample portal embeds `<gb-consent>`: the widget mounts inside the
 /// host element and the host receives the versioned events.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -810,16 +819,56 @@ async fn embedded_in_the_portal_the_host_gets_the_events() {
     );
 
     // The code in the event's redirect is real: the third party redeems it.
-    let u = url::Url::parse(redirect_to).unwrap();
-    let q: Vec<(String, String)> = u
-        .query_pairs()
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect();
-    let code = check_response(&q, &attempt, &server);
+    let code = check_response(&query_of(redirect_to), &attempt, &server);
     assert_eq!(
         d["scope"].as_str(),
         Some(tp.exchange(&server, &attempt, &code).await.scope.as_str())
     );
+    b.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn embedded_in_spanish_the_third_party_gets_a_code() {
+    // The portal passes `locale="es"` to the custom element; the customer
+    // goes from sign-in to a code the third party redeems, all in Spanish.
+    let (server, tp) = setup().await;
+    let attempt = tp.authorize(&server, SCOPE);
+    let request = server.request_id_for(&attempt.url).await;
+    let b = browser(Options::default()).await;
+    b.client
+        .goto(&server.url(&format!("/consent/portal.html?request={request}&lang=es")))
+        .await
+        .unwrap();
+    wait_step(&b, "sign-in").await;
+    assert_eq!(
+        js(&b, "return document.querySelector('gb-consent .gbc').lang").await,
+        "es"
+    );
+    check_a11y(&b, "portal (es): sign-in").await;
+    fill_labelled(&b, "Nombre de usuario", ALEX.0).await;
+    fill_labelled(&b, "Contraseña", ALEX.1).await;
+    press(&b, "Iniciar sesión").await;
+    wait_step(&b, "consent").await;
+    let visible = visible_consent_text(&b).await;
+    assert!(
+        visible.contains(function_block_description(5, Lang::Es)),
+        "data described in Spanish:\n{visible}"
+    );
+    button(&b, "Rechazar").await;
+    check_a11y(&b, "portal (es): consent").await;
+    press(&b, "Autorizar").await;
+    wait_step(&b, "done").await;
+    check_a11y(&b, "portal (es): done").await;
+    let authorized: Vec<_> = events(&b)
+        .await
+        .into_iter()
+        .filter(|(t, _)| t == "gb-consent:authorized")
+        .collect();
+    assert_eq!(authorized.len(), 1, "one authorized event");
+    let redirect_to = authorized[0].1["redirect_to"].as_str().unwrap();
+    let code = check_response(&query_of(redirect_to), &attempt, &server);
+    let grant = tp.exchange(&server, &attempt, &code).await;
+    assert!(grant.scope.starts_with("FB="), "{}", grant.scope);
     b.close().await;
 }
 
