@@ -85,62 +85,58 @@ const parts = [wasm.subarray(0, 8)];
 const renamed = new Map();
 const exported = new Map();
 let glueModule = null;
+
+// Rewrites a vector section: `entry(p)` returns an entry's new bytes and
+// where the next entry starts.
+function rewrite(id, start, entry) {
+  let [count, p] = readU32(start);
+  const entries = [u32(count)];
+  for (let i = 0; i < count; i++) {
+    let bytes;
+    [bytes, p] = entry(p);
+    entries.push(...bytes);
+  }
+  const body = Buffer.concat(entries);
+  parts.push(Buffer.from([id]), u32(body.length), body);
+}
+
+// An export: the glue alone calls these (`c.__wbindgen_malloc(...)`); the
+// module's public functions keep their names.
+function exportEntry(p) {
+  let field;
+  [field, p] = readName(p);
+  const descEnd = readU32(p + 1)[1];
+  if (/^(__wbindgen_|__wbg_|__externref_|wasm_bindgen__)/.test(field)) {
+    exported.set(field, `_${short(exported.size)}`);
+  }
+  return [[name(exported.get(field) ?? field), wasm.subarray(p, descEnd)], descEnd];
+}
+
+// An import: every one from the glue module gets a short name.
+function importEntry(p) {
+  let module, field;
+  [module, p] = readName(p);
+  [field, p] = readName(p);
+  const descEnd = skipDesc(wasm[p], p + 1);
+  glueModule ??= module.endsWith("_bg.js") ? module : null;
+  let names = [name(module), name(field)];
+  if (module === glueModule) {
+    if (!renamed.has(field)) renamed.set(field, short(renamed.size));
+    names = [name("g"), name(renamed.get(field))];
+  }
+  return [[...names, wasm.subarray(p, descEnd)], descEnd];
+}
+
 let pos = 8;
 while (pos < wasm.length) {
   const id = wasm[pos];
   const [size, start] = readU32(pos + 1);
   const end = start + size;
-  if (id === 0) {
-    // Custom sections (`producers`, `target_features`): tool metadata the
-    // browser never reads.
-    pos = end;
-    continue;
-  }
-  if (id === 7) {
-    // Exports the glue alone calls (`c.__wbindgen_malloc(...)`); the
-    // module's public functions keep their names.
-    let [count, p] = readU32(start);
-    const entries = [u32(count)];
-    for (let i = 0; i < count; i++) {
-      let field;
-      [field, p] = readName(p);
-      const descEnd = readU32(p + 1)[1];
-      if (/^(__wbindgen_|__wbg_|__externref_|wasm_bindgen__)/.test(field)) {
-        exported.set(field, `_${short(exported.size)}`);
-      }
-      entries.push(name(exported.get(field) ?? field), wasm.subarray(p, descEnd));
-      p = descEnd;
-    }
-    const body = Buffer.concat(entries);
-    parts.push(Buffer.from([7]), u32(body.length), body);
-    pos = end;
-    continue;
-  }
-  if (id !== 2) {
-    parts.push(wasm.subarray(pos, end));
-    pos = end;
-    continue;
-  }
-  let [count, p] = readU32(start);
-  const entries = [u32(count)];
-  for (let i = 0; i < count; i++) {
-    let module, field;
-    [module, p] = readName(p);
-    [field, p] = readName(p);
-    const kind = wasm[p];
-    const descEnd = skipDesc(kind, p + 1);
-    glueModule ??= module.endsWith("_bg.js") ? module : null;
-    if (module === glueModule) {
-      if (!renamed.has(field)) renamed.set(field, short(renamed.size));
-      entries.push(name("g"), name(renamed.get(field)));
-    } else {
-      entries.push(name(module), name(field));
-    }
-    entries.push(wasm.subarray(p, descEnd));
-    p = descEnd;
-  }
-  const body = Buffer.concat(entries);
-  parts.push(Buffer.from([2]), u32(body.length), body);
+  if (id === 2) rewrite(id, start, importEntry);
+  else if (id === 7) rewrite(id, start, exportEntry);
+  // Custom sections (0: `producers`, `target_features`) are tool metadata
+  // the browser never reads: dropped.
+  else if (id !== 0) parts.push(wasm.subarray(pos, end));
   pos = end;
 }
 if (!glueModule) fail("no import from a wasm-bindgen glue module");

@@ -21,66 +21,42 @@
 //! assert_eq!(canonical::read("fb=4;"), None);
 //! ```
 
+use crate::grammar::{Key, has_valid_escape, is_ws};
 use crate::model::{AdditionalScope, Duration, EspiScope, ExtraTerm, Frequency};
-
-/// The known keys, in canonical order.
-const KEYS: [&str; 9] = [
-    "FB",
-    "IntervalDuration",
-    "BlockDuration",
-    "HistoryLength",
-    "SubscriptionFrequency",
-    "AccountCollection",
-    "BR",
-    "PreferredAuthEndDate",
-    "AdditionalScope",
-];
 
 /// Reads one ESPI scope in canonical form; `None` for any other text
 /// (a non-canonical spelling, several scopes, other OAuth scope tokens).
 pub fn read(text: &str) -> Option<EspiScope> {
-    // Whitespace, `,` and `|` (separators to the lenient parser) never
-    // appear in canonical text.
-    if text.bytes().any(|b| {
-        matches!(
-            b,
-            b' ' | b'\t' | b'\n' | b'\r' | b'\x0b' | b'\x0c' | b',' | b'|'
-        )
-    }) {
-        return None;
-    }
-    // Nor does a percent escape, which the lenient parser would decode.
-    let bytes = text.as_bytes();
-    if (0..bytes.len()).any(|i| {
-        bytes[i] == b'%'
-            && bytes
-                .get(i + 1..i + 3)
-                .is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit))
-    }) {
+    // Whitespace, `,` and `|` (separators to the lenient parser) and percent
+    // escapes (which it would decode) never appear in canonical text.
+    if text.bytes().any(|b| is_ws(b) || b == b',' || b == b'|') || has_valid_escape(text) {
         return None;
     }
     let mut scope = EspiScope::default();
     for term in text.split(';') {
         let (key, value) = term.split_once('=').unwrap_or((term, ""));
-        let known = KEYS.iter().position(|k| k.eq_ignore_ascii_case(key));
         // A `=` after a known key's name is where the lenient parser finds a
         // missing `;`.
         if hides_a_term(value) {
             return None;
         }
-        match known {
-            Some(0) => scope.function_blocks = list(value, |v| v.parse().ok())?,
-            Some(1) => scope.interval_durations = list(value, duration)?,
-            Some(2) => scope.block_durations = list(value, duration)?,
-            Some(3) => scope.history_length = Some(value.parse().ok()?),
-            Some(4) => scope.subscription_frequency = Some(duration(value)?),
-            Some(5) => scope.account_collection = Some(value.parse().ok()?),
-            Some(6) if !value.is_empty() => scope.bulk_id = Some(value.to_string()),
-            Some(7) => scope.preferred_auth_end_date = Some(value.parse().ok()?),
-            Some(8) => {
+        match Key::from_name(key) {
+            Some(Key::Fb) => scope.function_blocks = list(value, |v| v.parse().ok())?,
+            Some(Key::IntervalDuration) => scope.interval_durations = list(value, duration)?,
+            Some(Key::BlockDuration) => scope.block_durations = list(value, duration)?,
+            Some(Key::HistoryLength) => scope.history_length = Some(value.parse().ok()?),
+            Some(Key::SubscriptionFrequency) => {
+                scope.subscription_frequency = Some(duration(value)?);
+            }
+            Some(Key::AccountCollection) => scope.account_collection = Some(value.parse().ok()?),
+            Some(Key::Br) if !value.is_empty() => scope.bulk_id = Some(value.to_string()),
+            Some(Key::PreferredAuthEndDate) => {
+                scope.preferred_auth_end_date = Some(value.parse().ok()?);
+            }
+            Some(Key::AdditionalScope) => {
                 scope.additional_scope = list(value, |v| Some(AdditionalScope::from_item(v)))?;
             }
-            Some(_) => return None,
+            Some(Key::Br) => return None,
             // An empty term (a stray `;`) is never written.
             None if term.is_empty() => return None,
             None => scope.extra_terms.push(if term.contains('=') {
@@ -100,11 +76,9 @@ pub fn read(text: &str) -> Option<EspiScope> {
 
 /// True when a `=` in `value` follows a known key's name (`x=aFB=5`).
 fn hides_a_term(value: &str) -> bool {
-    let bytes = value.as_bytes();
-    (0..bytes.len()).filter(|&i| bytes[i] == b'=').any(|i| {
-        KEYS.iter()
-            .any(|k| i >= k.len() && bytes[i - k.len()..i].eq_ignore_ascii_case(k.as_bytes()))
-    })
+    value
+        .match_indices('=')
+        .any(|(i, _)| value.get(..i).and_then(Key::suffix_len).is_some())
 }
 
 /// A `_`-separated list of non-empty items.

@@ -179,9 +179,22 @@ const UNKNOWN_EN: &str = "An item that is not in the Green Button list, so its m
 const UNKNOWN_ES: &str =
     "Un elemento que no está en la lista de Green Button, por lo que se desconoce su significado";
 
+// The text of the ids that are not scope terms (macros, not consts: the
+// packed tables are built with `concat!`, which takes only literals).
+macro_rules! not_term_en {
+    () => {
+        "A technical item that is not part of a data-sharing request"
+    };
+}
+macro_rules! not_term_es {
+    () => {
+        "Un elemento técnico que no forma parte de una solicitud para compartir datos"
+    };
+}
+
 // Packed (see `crate::packed`) rather than a `[(&str, &str, &str); 70]`.
 macro_rules! entries {
-    ($(($name:literal, $en:literal, $es:literal $(,)?),)*) => {
+    ($(($name:expr, $en:expr, $es:expr $(,)?),)*) => {
         /// The names, English and Spanish descriptions of ids 1 to 70 (a
         /// table each, so finding a name scans only the short names).
         const NAMES: &str = concat!($($name, "\x1f",)*);
@@ -281,13 +294,13 @@ entries! {
         "An older technical way of sending partial updates, no longer used",
         "Una forma técnica antigua de enviar actualizaciones parciales, que ya no se usa",
     ),
-    ("Reserved (not a scope term)", "A technical item that is not part of a data-sharing request", "Un elemento técnico que no forma parte de una solicitud para compartir datos"),
-    ("Reserved (not a scope term)", "A technical item that is not part of a data-sharing request", "Un elemento técnico que no forma parte de una solicitud para compartir datos"),
-    ("Reserved (not a scope term)", "A technical item that is not part of a data-sharing request", "Un elemento técnico que no forma parte de una solicitud para compartir datos"),
-    ("Reserved (not a scope term)", "A technical item that is not part of a data-sharing request", "Un elemento técnico que no forma parte de una solicitud para compartir datos"),
-    ("Reserved (not a scope term)", "A technical item that is not part of a data-sharing request", "Un elemento técnico que no forma parte de una solicitud para compartir datos"),
-    ("Reserved (not a scope term)", "A technical item that is not part of a data-sharing request", "Un elemento técnico que no forma parte de una solicitud para compartir datos"),
-    ("Reserved (not a scope term)", "A technical item that is not part of a data-sharing request", "Un elemento técnico que no forma parte de una solicitud para compartir datos"),
+    ("Reserved (not a scope term)", not_term_en!(), not_term_es!()),
+    ("Reserved (not a scope term)", not_term_en!(), not_term_es!()),
+    ("Reserved (not a scope term)", not_term_en!(), not_term_es!()),
+    ("Reserved (not a scope term)", not_term_en!(), not_term_es!()),
+    ("Reserved (not a scope term)", not_term_en!(), not_term_es!()),
+    ("Reserved (not a scope term)", not_term_en!(), not_term_es!()),
+    ("Reserved (not a scope term)", not_term_en!(), not_term_es!()),
     (
         "Usage Summary with Demands and Previous Day Attributes",
         "Usage summaries with your highest demand and the previous day's usage",
@@ -363,8 +376,8 @@ entries! {
         "Technical details of the app's registration with your utility",
         "Datos técnicos del registro de la aplicación con su compañía",
     ),
-    ("Reserved (not a scope term)", "A technical item that is not part of a data-sharing request", "Un elemento técnico que no forma parte de una solicitud para compartir datos"),
-    ("Reserved (not a scope term)", "A technical item that is not part of a data-sharing request", "Un elemento técnico que no forma parte de una solicitud para compartir datos"),
+    ("Reserved (not a scope term)", not_term_en!(), not_term_es!()),
+    ("Reserved (not a scope term)", not_term_en!(), not_term_es!()),
     (
         "Manage Authorization Resource",
         "Technical records of the access you have approved",

@@ -201,7 +201,7 @@ pub(crate) fn decode_with_map(input: &str, plus_as_space: bool) -> Decoded {
     }
 }
 
-fn has_valid_escape(input: &str) -> bool {
+pub(crate) fn has_valid_escape(input: &str) -> bool {
     let b = input.as_bytes();
     b.windows(3)
         .any(|w| w[0] == b'%' && hex_val(w[1]).is_some() && hex_val(w[2]).is_some())
@@ -211,7 +211,7 @@ fn has_valid_escape(input: &str) -> bool {
 // Known keys.
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Key {
+pub(crate) enum Key {
     Fb,
     IntervalDuration,
     BlockDuration,
@@ -236,7 +236,7 @@ const KEYS: [Key; 9] = [
 ];
 
 impl Key {
-    fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Key::Fb => "FB",
             Key::IntervalDuration => "IntervalDuration",
@@ -250,7 +250,7 @@ impl Key {
         }
     }
 
-    fn from_name(s: &str) -> Option<Key> {
+    pub(crate) fn from_name(s: &str) -> Option<Key> {
         KEYS.into_iter().find(|k| k.name().eq_ignore_ascii_case(s))
     }
 
@@ -263,7 +263,7 @@ impl Key {
 
     /// The longest known key that `s` ends with (case-insensitive), as its
     /// byte length.
-    fn suffix_len(s: &str) -> Option<usize> {
+    pub(crate) fn suffix_len(s: &str) -> Option<usize> {
         let mut best: Option<usize> = None;
         for k in KEYS {
             let n = k.name().len();
@@ -297,7 +297,7 @@ enum Tok {
     Ws(usize, usize),
 }
 
-fn is_ws(b: u8) -> bool {
+pub(crate) fn is_ws(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\n' | b'\r' | b'\x0b' | b'\x0c')
 }
 
