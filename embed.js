@@ -8,6 +8,9 @@
 //
 // Events (CustomEvent on the element, bubbling, detail.version = 1):
 // gb-consent:ready, :step, :authorized, :declined, :error. See the README.
+// No event carries the redirect URL (it holds the authorization code): the
+// widget follows it itself. A portal that cancels `authorized` or
+// `declined` (preventDefault) later calls `element.proceed()`.
 const base = new URL('.', import.meta.url);
 let ready;
 
@@ -51,6 +54,12 @@ class GbConsent extends HTMLElement {
       this.#unmount();
       this.#mount();
     }
+  }
+
+  /** Follows the decision's redirect after a cancelled `authorized` or
+   *  `declined`; false when there is no decision yet. */
+  proceed() {
+    return this.handle ? this.handle.proceed() : false;
   }
 
   #unmount() {

@@ -1,43 +1,138 @@
 //! The host event contract (version 1): `gb-consent:ready`, `:step`,
-//! `:authorized`, `:declined`, `:error`, as DOM `CustomEvent`s on the host
-//! element and, in an allowed iframe, `postMessage` to one exact origin.
+//! `:authorized`, `:declined`, `:error`, as DOM `CustomEvent`s that bubble
+//! to the host element and, in an allowed iframe, `postMessage` to one
+//! exact origin.
+//!
+//! No event carries the redirect URL: it holds the authorization code,
+//! which no script of the portal should be able to read. The widget follows
+//! the redirect itself; a host that cancels `authorized` or `declined`
+//! asks for it later with `proceed()` (see [`crate::ConsentControl`]).
 
+use serde::Serialize;
 use wasm_bindgen::JsValue;
-use web_sys::{CustomEvent, CustomEventInit, HtmlElement};
+use web_sys::{CustomEvent, CustomEventInit, EventTarget};
 
-use crate::json;
+use crate::flow::Step;
 
 /// The version of the event contract (`detail.version`).
 pub const VERSION: u32 = 1;
 
-/// Dispatches `gb-consent:{name}` on `host` with `detail = { version,
-/// request_id, ...extra }` (bubbles, composed; `authorized` and `declined`
-/// are cancelable: cancelling stops the widget's own redirect). When
-/// `parent_origin` is set, also posts `{ type, detail }` to the parent
-/// window with exactly that target origin. Returns false when cancelled.
+/// An event the widget tells its host about.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum WidgetEvent {
+    /// The first step is shown (or the first error page).
+    Ready {
+        /// The step shown.
+        step: Step,
+        /// The third party's client id (empty before the context loaded).
+        client_id: String,
+    },
+    /// The step changed.
+    Step {
+        /// The new step.
+        step: Step,
+    },
+    /// The customer authorized. Cancelable.
+    Authorized {
+        /// Always `authorized`.
+        outcome: consent_api::Outcome,
+        /// The authorization's id.
+        authorization_id: String,
+        /// The granted scope, canonical.
+        scope: String,
+    },
+    /// The customer declined. Cancelable.
+    Declined {
+        /// Always `declined`.
+        outcome: consent_api::Outcome,
+    },
+    /// An error page (`fatal`) or a refused request.
+    Error {
+        /// The API error code, `network` or `server`.
+        code: String,
+        /// True when the flow cannot go on.
+        fatal: bool,
+        /// The step it happened on.
+        step: Step,
+    },
+}
+
+impl WidgetEvent {
+    /// The name after `gb-consent:`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            WidgetEvent::Ready { .. } => "ready",
+            WidgetEvent::Step { .. } => "step",
+            WidgetEvent::Authorized { .. } => "authorized",
+            WidgetEvent::Declined { .. } => "declined",
+            WidgetEvent::Error { .. } => "error",
+        }
+    }
+
+    /// Whether a host may cancel it (stopping the widget's own redirect).
+    pub fn cancelable(&self) -> bool {
+        matches!(
+            self,
+            WidgetEvent::Authorized { .. } | WidgetEvent::Declined { .. }
+        )
+    }
+}
+
+/// `detail` of an event: `version`, `request_id`, then the event's fields.
+#[derive(Serialize)]
+struct Detail<'a> {
+    version: u32,
+    request_id: &'a str,
+    #[serde(flatten)]
+    event: &'a WidgetEvent,
+}
+
+/// `{ type, detail }`, what an iframe posts to its parent.
+#[derive(Serialize)]
+struct Message<'a> {
+    #[serde(rename = "type")]
+    kind: &'a str,
+    detail: Detail<'a>,
+}
+
+fn to_js(value: &impl Serialize) -> JsValue {
+    serde_json::to_string(value)
+        .ok()
+        .and_then(|json| js_sys::JSON::parse(&json).ok())
+        .unwrap_or(JsValue::NULL)
+}
+
+/// Dispatches `gb-consent:{name}` on `target` (bubbles, composed) and, when
+/// `parent_origin` is set, posts `{ type, detail }` to the parent window
+/// with exactly that target origin. Returns false when a listener
+/// cancelled it.
 pub fn emit(
-    host: &HtmlElement,
+    target: &EventTarget,
     request_id: &str,
     parent_origin: Option<&str>,
-    name: &str,
-    extra: &[(&str, JsValue)],
+    event: &WidgetEvent,
 ) -> bool {
-    let detail = crate::app::detail(request_id, extra);
-    let kind = format!("gb-consent:{name}");
+    let kind = format!("gb-consent:{}", event.name());
+    let detail = Detail {
+        version: VERSION,
+        request_id,
+        event,
+    };
     let init = CustomEventInit::new();
     init.set_bubbles(true);
     init.set_composed(true);
-    init.set_cancelable(matches!(name, "authorized" | "declined"));
-    init.set_detail(&detail);
-    let mut go_on = true;
-    if let Ok(ev) = CustomEvent::new_with_event_init_dict(&kind, &init) {
-        go_on = host.dispatch_event(&ev).unwrap_or(true);
-    }
+    init.set_cancelable(event.cancelable());
+    init.set_detail(&to_js(&detail));
+    let go_on = CustomEvent::new_with_event_init_dict(&kind, &init)
+        .ok()
+        .and_then(|ev| target.dispatch_event(&ev).ok())
+        .unwrap_or(true);
     if let (Some(origin), Some(w)) = (parent_origin, web_sys::window())
         && let Ok(Some(parent)) = w.parent()
     {
-        let msg = json::object(&[("type", kind.as_str().into()), ("detail", detail)]);
-        let _ = parent.post_message(&msg, origin);
+        let msg = Message { kind: &kind, detail };
+        let _ = parent.post_message(&to_js(&msg), origin);
     }
     go_on
 }

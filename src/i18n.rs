@@ -13,32 +13,23 @@
 //! `catalog` modules in the same language.
 
 pub use espi_scope::describe::Lang;
-use espi_scope::packed;
 
-// Packed tables (`espi_scope::packed`) rather than `&[&str]`: in wasm a
-// slice of string slices costs 8 bytes of poorly compressing pointers per
-// entry, about 2 KB brotli over the three tables. A lookup scans its table
-// (a few microseconds), which a page's few hundred lookups can afford.
+// One row per message in the source (key, English, Spanish) so a new
+// message is never added to one language only; the macro turns the rows
+// into the typed ids and one table per language.
 macro_rules! messages {
     ($($id:ident $key:literal $en:literal $es:literal;)*) => {
-        /// A message id. `M::X as usize` is its index in [`keys`].
+        /// A message id. `M::X as usize` is its index in [`KEYS`].
         #[derive(Clone, Copy, Debug, PartialEq, Eq)]
         #[allow(missing_docs)]
         pub enum M { $($id,)* }
-        /// How many messages there are.
-        pub const COUNT: usize = [$(stringify!($id),)*].len();
-        const KEYS: &str = concat!($($key, "\x1f",)*);
-        const EN: &str = concat!($($en, "\x1f",)*);
-        const ES: &str = concat!($($es, "\x1f",)*);
-        const _: () = assert!(
-            packed::count(KEYS) == COUNT && packed::count(EN) == COUNT && packed::count(ES) == COUNT
-        );
+        /// The stable keys a utility uses to override a message, in id order.
+        pub const KEYS: &[&str] = &[$($key,)*];
+        /// The English bundle, in id order.
+        pub const EN: &[&str] = &[$($en,)*];
+        /// The Spanish bundle, in id order.
+        pub const ES: &[&str] = &[$($es,)*];
     };
-}
-
-/// The stable keys a utility uses to override a message, in id order.
-pub fn keys() -> impl Iterator<Item = &'static str> {
-    packed::entries(KEYS)
 }
 
 messages! {
@@ -219,11 +210,11 @@ messages! {
 }
 
 /// The active language plus the utility's overrides.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct I18n {
     /// The language of the built-in bundle (and of the scope descriptions).
     pub lang: Lang,
-    overrides: Vec<Option<&'static str>>,
+    overrides: Vec<Option<String>>,
 }
 
 impl I18n {
@@ -231,30 +222,60 @@ impl I18n {
     pub fn new(lang: Lang) -> I18n {
         I18n {
             lang,
-            overrides: vec![None; COUNT],
+            overrides: vec![None; KEYS.len()],
         }
     }
 
     /// Replaces the message with key `key`; false for an unknown key.
     pub fn set(&mut self, key: &str, text: String) -> bool {
-        match keys().position(|k| k == key) {
+        match KEYS.iter().position(|k| *k == key) {
             Some(i) => {
-                // Overrides are set once per mount: keep them for the page's
-                // life, so every message is a `&'static str`.
-                self.overrides[i] = Some(Box::leak(text.into_boxed_str()));
+                self.overrides[i] = Some(text);
                 true
             }
             None => false,
         }
     }
 
-    /// The text of `m`.
-    pub fn t(&self, m: M) -> &'static str {
-        let i = m as usize;
-        if let Some(s) = self.overrides[i] {
-            return s;
+    /// Applies a message bundle: `{key: text}` entries, and the entries of
+    /// a nested object named after the active language (`"en"`, `"es"`).
+    /// A JSON string holding such an object is read too.
+    pub fn apply(&mut self, bundle: &serde_json::Value) {
+        let parsed;
+        let bundle = match bundle {
+            serde_json::Value::String(text) => {
+                parsed = serde_json::from_str(text).unwrap_or_default();
+                &parsed
+            }
+            other => other,
+        };
+        let Some(entries) = bundle.as_object() else {
+            return;
+        };
+        for (k, v) in entries {
+            match v {
+                serde_json::Value::String(text) => {
+                    self.set(k, text.clone());
+                }
+                serde_json::Value::Object(inner) if k == self.lang.as_str() => {
+                    for (k2, v2) in inner {
+                        if let Some(text) = v2.as_str() {
+                            self.set(k2, text.to_string());
+                        }
+                    }
+                }
+                _ => {}
+            }
         }
-        Self::builtin(self.lang, i)
+    }
+
+    /// The text of `m`.
+    pub fn t(&self, m: M) -> &str {
+        let i = m as usize;
+        match &self.overrides[i] {
+            Some(s) => s,
+            None => Self::builtin(self.lang, i),
+        }
     }
 
     /// The text of `m` with `{name}` placeholders filled in.
@@ -262,23 +283,27 @@ impl I18n {
         fill(self.t(m), args)
     }
 
-    /// The built-in text of `key` in `lang` (for the documentation export).
-    pub fn builtin(lang: Lang, key: usize) -> &'static str {
-        packed::entry(
-            match lang {
-                Lang::En => EN,
-                Lang::Es => ES,
-            },
-            key,
-        )
+    /// The built-in text of message `index` in `lang`.
+    pub fn builtin(lang: Lang, index: usize) -> &'static str {
+        match lang {
+            Lang::En => EN[index],
+            Lang::Es => ES[index],
+        }
+    }
+
+    /// Every message of `lang` as `{key: text}` (for utilities writing
+    /// their own bundle).
+    pub fn defaults(lang: Lang) -> serde_json::Map<String, serde_json::Value> {
+        KEYS.iter()
+            .enumerate()
+            .map(|(i, k)| (k.to_string(), Self::builtin(lang, i).into()))
+            .collect()
     }
 }
 
 /// Replaces each `{name}` in `text` by its value in `args`; unknown
 /// placeholders stay as written.
 pub fn fill(text: &str, args: &[(&str, &str)]) -> String {
-    // `split_once` rather than slicing by index: no panic path (and its
-    // formatting code) in the wasm bundle.
     let mut out = String::with_capacity(text.len() + 16);
     let mut rest = text;
     while let Some((before, after)) = rest.split_once('{') {
@@ -313,8 +338,9 @@ mod tests {
 
     #[test]
     fn keys_are_unique_and_bundles_complete() {
-        let keys: Vec<&str> = keys().collect();
-        assert_eq!(keys.len(), COUNT);
+        let keys = KEYS;
+        assert_eq!(EN.len(), keys.len());
+        assert_eq!(ES.len(), keys.len());
         for (i, k) in keys.iter().enumerate() {
             let (en, es) = (I18n::builtin(Lang::En, i), I18n::builtin(Lang::Es, i));
             assert!(!en.is_empty() && !es.is_empty(), "{k}");
@@ -335,7 +361,7 @@ mod tests {
             v.sort_unstable();
             v
         }
-        for (i, k) in keys().enumerate() {
+        for (i, k) in KEYS.iter().enumerate() {
             let (en, es) = (I18n::builtin(Lang::En, i), I18n::builtin(Lang::Es, i));
             assert_eq!(names(en), names(es), "{k}");
         }

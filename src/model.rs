@@ -11,7 +11,7 @@ use espi_scope::narrow::{
 };
 use espi_scope::{EspiScope, MeterRequest};
 
-use crate::api::{Decision, Meter};
+use crate::api::{Decision, DecisionKind, Meter, ServiceKind};
 
 const DAY: u64 = 86_400;
 const YEAR: u64 = 365 * DAY;
@@ -59,11 +59,11 @@ pub struct Selection {
 }
 
 /// The commodity a commodity block belongs to (`None`: any meter).
-pub fn commodity_kind(id: u16) -> Option<&'static str> {
+pub fn commodity_kind(id: u16) -> Option<ServiceKind> {
     match id {
-        5..=9 => Some("electricity"),
-        10 => Some("gas"),
-        11 => Some("water"),
+        5..=9 => Some(ServiceKind::Electricity),
+        10 => Some(ServiceKind::Gas),
+        11 => Some(ServiceKind::Water),
         _ => None,
     }
 }
@@ -175,7 +175,7 @@ impl Plan {
                 ConsentRole::Commodity => match commodity_kind(*id) {
                     Some(kind) if !any_unknown => chosen
                         .iter()
-                        .any(|m| m.service_kind.as_deref() == Some(kind)),
+                        .any(|m| m.service_kind == Some(kind)),
                     _ => true,
                 },
                 _ => true,
@@ -216,7 +216,7 @@ impl Plan {
     pub fn decision(&self, sel: &Selection, meters: &[Meter]) -> Decision {
         let c = self.choices(sel, meters);
         Decision {
-            authorize: true,
+            decision: DecisionKind::Authorize,
             function_blocks: c.function_blocks,
             history_length: c.history_length,
             end_date: c.end_date,
@@ -269,7 +269,7 @@ mod tests {
             said: said.into(),
             label: said.into(),
             address: None,
-            service_kind: kind.map(str::to_string),
+            service_kind: kind.map(|k| serde_json::from_value(k.into()).unwrap()),
         }
     }
 

@@ -343,11 +343,15 @@ async fn decline_tells_the_host_and_follows_the_redirect() {
     assert_eq!(js_str(&body, "decision").as_deref(), Some("decline"));
     assert!(js_get(&body, "meters").is_undefined());
     let e = m.event("gb-consent:declined").unwrap();
-    assert_eq!(
-        js_str(&e, "redirect_to").as_deref(),
-        Some("https://sunny.example/cb?error=access_denied&state=s")
+    assert_eq!(js_str(&e, "outcome").as_deref(), Some("declined"));
+    assert!(
+        js_get(&e, "redirect_to").is_undefined(),
+        "no URL in events"
     );
-    assert_eq!(m.navigations.borrow().len(), 1);
+    assert_eq!(
+        *m.navigations.borrow(),
+        ["https://sunny.example/cb?error=access_denied&state=s"]
+    );
 }
 
 #[wasm_bindgen_test]
@@ -370,7 +374,60 @@ async fn a_host_can_cancel_the_redirect() {
     m.step("consent").await;
     m.click("Decline");
     m.step("done").await;
+    settle().await;
     assert!(m.navigations.borrow().is_empty());
+    // The host asks for the redirect through the handle, not a URL.
+    assert!(m.handle.proceed());
+    assert_eq!(
+        *m.navigations.borrow(),
+        ["https://sunny.example/cb?error=access_denied"]
+    );
+}
+
+#[wasm_bindgen_test]
+async fn the_authorization_code_stays_out_of_events_and_the_page() {
+    let fake = Fake::new();
+    fake.on("GET", CTX, 200, &signed_in_context(SCOPE));
+    fake.on(
+        "POST",
+        "/decision",
+        200,
+        r#"{"outcome":"authorized","redirect_to":"https://sunny.example/cb?code=SECRETCODE&state=s","receipt":{
+          "authorization_id":"auth-1","third_party":"Sunny Solar","scope":"FB=1_4_5_51","meters":[],
+          "granted_at":1800000000,"end_date":1900000000,"history_length":null,"status":"active"}}"#,
+    );
+    let m = mount_with(&fake, |c| c.redirect_delay = 15);
+    let cancel =
+        wasm_bindgen::closure::Closure::<dyn FnMut(web_sys::Event)>::new(|e: web_sys::Event| {
+            e.prevent_default()
+        });
+    m.el.add_event_listener_with_callback("gb-consent:authorized", cancel.as_ref().unchecked_ref())
+        .unwrap();
+    assert!(!m.handle.proceed(), "nothing to follow before a decision");
+    m.step("consent").await;
+    m.click("Authorize");
+    m.step("done").await;
+    let e = m.event("gb-consent:authorized").unwrap();
+    assert_eq!(js_str(&e, "outcome").as_deref(), Some("authorized"));
+    assert_eq!(js_str(&e, "authorization_id").as_deref(), Some("auth-1"));
+    assert_eq!(js_str(&e, "scope").as_deref(), Some("FB=1_4_5_51"));
+    assert_eq!(js_str(&e, "request_id").as_deref(), Some(REQ));
+    let json = js_sys::JSON::stringify(&e).unwrap().as_string().unwrap();
+    assert!(!json.contains("SECRETCODE"), "{json}");
+    // Not in the DOM either (the Continue control is a button).
+    assert!(!m.el.outer_html().contains("SECRETCODE"));
+    // Cancelled: no countdown, no redirect until the host proceeds.
+    assert!(!m.has_text("We will take you to"));
+    settle().await;
+    assert!(m.navigations.borrow().is_empty());
+    assert!(m.handle.proceed());
+    assert_eq!(
+        *m.navigations.borrow(),
+        ["https://sunny.example/cb?code=SECRETCODE&state=s"]
+    );
+    // The customer's own click works too.
+    m.click("Continue to Sunny Solar");
+    assert_eq!(m.navigations.borrow().len(), 2);
 }
 
 #[wasm_bindgen_test]

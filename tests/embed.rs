@@ -136,8 +136,8 @@ async fn every_message_can_be_overridden() {
     let fake = Fake::new();
     fake.on("GET", CTX, 200, &context(SCOPE));
     let m = mount_with(&fake, |c| {
-        c.messages = JsValue::from_str(
-            r#"{"sign_in.submit":"Log in","es":{"sign_in.submit":"Entrar"},"field.username":"Username or email"}"#,
+        c.messages = serde_json::Value::String(
+            r#"{"sign_in.submit":"Log in","es":{"sign_in.submit":"Entrar"},"field.username":"Username or email"}"#.into(),
         );
     });
     m.step("sign-in").await;
@@ -193,10 +193,11 @@ fn install_fetch(context: &str) -> JsValue {
         "ctx",
         r#"
         const calls = (window.__gbcCalls = []);
-        return (url, init) => {
-          init = init || {};
-          calls.push({ url: String(url), method: init.method, credentials: init.credentials,
-                       csrf: new Headers(init.headers).get('X-CSRF-Token'), body: init.body });
+        return async (input, init) => {
+          const req = new Request(input, init);
+          const url = req.url;
+          calls.push({ url, method: req.method, credentials: req.credentials,
+                       csrf: req.headers.get('X-CSRF-Token'), body: await req.text() });
           const json = (status, body) => Promise.resolve(new Response(JSON.stringify(body), { status }));
           if (String(url).endsWith('/api/consent/requests/req-js')) return json(200, JSON.parse(ctx));
           if (String(url).endsWith('/sign-in/password')) return json(401, { error: 'invalid_credentials', message: 'no' });
@@ -248,6 +249,9 @@ async fn the_js_mount_api_uses_fetch_with_credentials_and_csrf() {
                 let input: web_sys::HtmlInputElement =
                     doc.get_element_by_id(&id).unwrap().unchecked_into();
                 input.set_value(v);
+                input
+                    .dispatch_event(&web_sys::Event::new("input").unwrap())
+                    .unwrap();
             }
         }
     };

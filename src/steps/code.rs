@@ -3,238 +3,233 @@
 //! the code went (masked), "Send another code" always visible with its
 //! cooldown, and a distinct message for a wrong, expired or locked code.
 
-use crate::rt::*;
-use espi_scope::describe;
-use web_sys::Element;
+use std::time::Duration;
 
-use crate::api::Challenge;
-use crate::app::{Flow, Step};
-use crate::dom::{bind_flag, bind_text, button, el, focus, on, set, txt, value};
+use espi_scope::describe;
+use leptos::prelude::*;
+
+use crate::api::{ApiError, Channel, ErrorCode, OtpChallenge};
+use crate::components::{FieldKind, Heading, TextField};
+use crate::flow::{Flow, Step, use_flow};
 use crate::i18n::M;
 use crate::model::{CodeProblem, normalize_code};
 use crate::steps::sign_in::{signed_in, wait_text};
-use crate::ui::{Field, actions, heading, text_field};
 
-fn sent_text(flow: Flow, c: &Challenge) -> String {
+/// The state of the code step.
+#[derive(Clone, Copy)]
+struct CodeState {
+    code: RwSignal<String>,
+    /// The challenge is gone: only "Start again" helps.
+    locked: RwSignal<bool>,
+    /// Seconds before "Send another code" works.
+    wait: RwSignal<u64>,
+}
+
+async fn verify(flow: Flow, s: CodeState, code: String) {
+    let (Some(api), Some(ch)) = (flow.api(), flow.challenge.get_untracked()) else {
+        return;
+    };
+    let err = match api.verify(&ch.challenge_id, code).await {
+        Ok(c) => return signed_in(flow, c),
+        Err(e) => e,
+    };
+    if flow.stop_on(&err) {
+        return;
+    }
+    let (field, text) = match err.code() {
+        Some(ErrorCode::OtpInvalid) => (
+            "code",
+            match err.attempts_left() {
+                Some(1) => flow.t(M::ErrOtpInvalidOne),
+                Some(n) => flow.f(M::ErrOtpInvalidMany, &[("n", &n.to_string())]),
+                None => flow.t(M::ErrOtpInvalid),
+            },
+        ),
+        Some(ErrorCode::OtpExpired | ErrorCode::OtpUsed) => ("code", flow.t(M::ErrOtpExpired)),
+        Some(ErrorCode::OtpThrottled) => (
+            "code",
+            wait_text(flow, M::ErrOtpThrottled, err.retry_after()),
+        ),
+        Some(ErrorCode::OtpLocked) => {
+            s.locked.set(true);
+            ("", flow.t(M::ErrOtpLocked))
+        }
+        Some(ErrorCode::UnknownChallenge) => {
+            s.locked.set(true);
+            ("", flow.t(M::ErrUnknownChallenge))
+        }
+        _ => return flow.report(&err, "", None),
+    };
+    flow.report(&err, field, Some(text));
+}
+
+async fn resend(flow: Flow, s: CodeState) {
+    let (Some(api), Some(ch)) = (flow.api(), flow.challenge.get_untracked()) else {
+        return;
+    };
+    let err: ApiError = match api.resend(&ch.challenge_id).await {
+        Ok(new) => {
+            let to = new.sent_to.clone();
+            s.wait.set(new.resend_after);
+            flow.challenge.set(Some(new));
+            flow.errors.set(Vec::new());
+            flow.status
+                .set(flow.f(M::StatusCodeResent, &[("to", &to)]));
+            flow.focus("input[name=code]");
+            return;
+        }
+        Err(err) => err,
+    };
+    if flow.stop_on(&err) {
+        return;
+    }
+    let text = match err.code() {
+        Some(code @ (ErrorCode::ResendTooSoon | ErrorCode::TooManyCodes)) => {
+            let soon = code == ErrorCode::ResendTooSoon;
+            s.wait
+                .set(err.retry_after().unwrap_or(if soon { 30 } else { 3600 }));
+            let m = if soon {
+                M::ErrResendTooSoon
+            } else {
+                M::ErrTooManyCodes
+            };
+            wait_text(flow, m, err.retry_after())
+        }
+        Some(ErrorCode::UnknownChallenge) => {
+            s.locked.set(true);
+            flow.t(M::ErrUnknownChallenge)
+        }
+        _ => return flow.report(&err, "", None),
+    };
+    flow.report(&err, "", Some(text));
+}
+
+fn sent_text(flow: Flow, c: &OtpChallenge) -> String {
     let time = describe::seconds(c.expires_in, flow.lang());
     flow.f(M::CodeSentTo, &[("to", &c.sent_to), ("time", &time)])
 }
 
-/// Component: the code step.
-pub fn code_step(flow: Flow, parent: &Element) {
-    let first = flow.challenge().unwrap_or(Challenge {
-        challenge_id: String::new(),
-        email: false,
-        sent_to: String::new(),
-        expires_in: 600,
-        resend_after: 30,
-        proves_mailbox_only: false,
-    });
-    let busy = RwSignal::new(0u64);
-    let locked = RwSignal::new(0u64);
-    let wait = RwSignal::new(first.resend_after);
-    set_interval(
-        Box::new(move || {
-            let w = wait.try_get_untracked().unwrap_or(0);
+/// The code step.
+#[component]
+pub fn CodeStep() -> impl IntoView {
+    let flow = use_flow();
+    let first = flow.challenge.get_untracked();
+    let email = first.as_ref().is_some_and(|c| c.channel == Channel::Email);
+    let mailbox_only = first.as_ref().is_some_and(|c| c.proves_mailbox_only);
+    let s = CodeState {
+        code: RwSignal::new(String::new()),
+        locked: RwSignal::new(false),
+        wait: RwSignal::new(first.as_ref().map_or(30, |c| c.resend_after)),
+    };
+    // The resend cooldown ticks down once a second while the step shows.
+    if let Ok(h) = set_interval_with_handle(
+        move || {
+            let w = s.wait.try_get_untracked().unwrap_or(0);
             if w > 0 {
-                wait.set(w - 1);
+                s.wait.set(w - 1);
             }
-        }),
-        1000,
-    );
-    let lang = flow.lang();
-
-    let d = el(parent, "div", "gbc-step");
-    heading(
-        flow,
-        &d,
-        flow.t(if first.email {
-            M::CodeTitleEmail
-        } else {
-            M::CodeTitleSms
-        }),
-    );
-    let sent = txt(&d, "p", "gbc-body", &sent_text(flow, &first));
-    if first.proves_mailbox_only {
-        txt(&d, "p", "gbc-hint", flow.t(M::CodeEmailNote));
-    }
-    let form = el(&d, "form", "gbc-form");
-    set(&form, "novalidate", "");
-    let input = text_field(
-        flow,
-        &form,
-        Field {
-            name: "code",
-            label: M::FieldCode,
-            hint: Some(M::HintCode),
-            kind: "text",
-            autocomplete: "one-time-code",
-            inputmode: "numeric",
-            value: String::new(),
         },
-    );
-    bind_flag(&input, "disabled", Box::new(move || locked.get() != 0));
-    let row = actions(&form);
-    let submit = button(&row, "gbc-button", flow.t(M::CodeSubmit), true);
-    bind_flag(&submit, "hidden", Box::new(move || locked.get() != 0));
-    bind_flag(&submit, "disabled", Box::new(move || busy.get() != 0));
-    let again = button(&row, "gbc-button", flow.t(M::StartAgain), false);
-    bind_flag(&again, "hidden", Box::new(move || locked.get() == 0));
-    let start_again = move |_| {
-        flow.set_data(|d| d.challenge = None);
+        Duration::from_secs(1),
+    ) {
+        on_cleanup(move || h.clear());
+    }
+    let check = Action::new_local(move |code: &String| verify(flow, s, code.clone()));
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if check.pending().get_untracked() || s.locked.get_untracked() {
+            return;
+        }
+        match normalize_code(&s.code.get_untracked()) {
+            Ok(code) => {
+                check.dispatch(code);
+            }
+            Err(p) => flow.error(
+                "code",
+                flow.t(match p {
+                    CodeProblem::Empty => M::ErrCodeEmpty,
+                    CodeProblem::Format => M::ErrCodeFormat,
+                }),
+            ),
+        }
+    };
+    let back = move || {
+        flow.challenge.set(None);
         flow.go(Step::SignIn);
     };
-    on(&again, "click", Box::new(start_again));
+    let title = if email {
+        M::CodeTitleEmail
+    } else {
+        M::CodeTitleSms
+    };
+    view! {
+        <div class="gbc-step">
+            <Heading text=move || flow.t(title) />
+            <p class="gbc-body">
+                {move || flow.challenge.with(|c| c.as_ref().map(|c| sent_text(flow, c)))}
+            </p>
+            {mailbox_only.then(|| view! { <p class="gbc-hint">{move || flow.t(M::CodeEmailNote)}</p> })}
+            <form class="gbc-form" novalidate on:submit=on_submit>
+                <TextField name="code" label=M::FieldCode hint=M::HintCode kind=FieldKind::numeric("one-time-code") value=s.code disabled=s.locked />
+                <div class="gbc-actions">
+                    <button type="submit" class="gbc-button" hidden=s.locked disabled=check.pending()>
+                        {move || flow.t(M::CodeSubmit)}
+                    </button>
+                    <button type="button" class="gbc-button" hidden=move || !s.locked.get() on:click=move |_| back()>
+                        {move || flow.t(M::StartAgain)}
+                    </button>
+                </div>
+            </form>
+            <Resend state=s busy=check.pending().into() start_again=Callback::new(move |()| back()) />
+        </div>
+    }
+}
 
-    let resend_box = el(&d, "div", "gbc-resend");
-    txt(
-        &resend_box,
-        "p",
-        "gbc-body gbc-resend__question",
-        flow.t(M::ResendQuestion),
-    );
-    let resend = button(
-        &resend_box,
-        "gbc-button gbc-button--secondary",
-        flow.t(M::Resend),
-        false,
-    );
-    bind_flag(
-        &resend,
-        "disabled",
-        Box::new(move || busy.get() != 0 || wait.get() > 0 || locked.get() != 0),
-    );
-    let wait_p = el(&resend_box, "p", "gbc-hint");
-    bind_text(
-        &wait_p,
-        Box::new(move || {
-            let w = wait.get();
-            if w > 0 && locked.get() == 0 {
-                flow.f(M::ResendWait, &[("time", &describe::seconds(w, lang))])
-            } else {
-                String::new()
-            }
-        }),
-    );
-    let other = button(
-        &el(&resend_box, "p", "gbc-body"),
-        "gbc-linkbutton",
-        flow.t(M::OtherWay),
-        false,
-    );
-    on(&other, "click", Box::new(start_again));
-
-    let field = input.clone();
-    on(
-        &form,
-        "submit",
-        Box::new(move |ev| {
-            ev.prevent_default();
-            if busy.get_untracked() != 0 || locked.get_untracked() != 0 {
-                return;
-            }
-            let normalized = match normalize_code(&value(&field)) {
-                Ok(c) => c,
-                Err(p) => {
-                    let m = match p {
-                        CodeProblem::Empty => M::ErrCodeEmpty,
-                        CodeProblem::Format => M::ErrCodeFormat,
-                    };
-                    return flow.error("code", flow.t(m));
+/// "Didn't get a code? Send another code", always visible, with its
+/// cooldown in words, and the way back to another sign-in method.
+#[component]
+fn Resend(
+    /// The step's state.
+    state: CodeState,
+    /// A code is being checked.
+    busy: Signal<bool>,
+    /// Back to sign-in.
+    start_again: Callback<()>,
+) -> impl IntoView {
+    let flow = use_flow();
+    let s = state;
+    let again = Action::new_local(move |_: &()| resend(flow, s));
+    let disabled =
+        move || busy.get() || again.pending().get() || s.wait.get() > 0 || s.locked.get();
+    let lang = flow.lang();
+    let wait_text = move || {
+        let w = s.wait.get();
+        if w > 0 && !s.locked.get() {
+            flow.f(M::ResendWait, &[("time", &describe::seconds(w, lang))])
+        } else {
+            String::new()
+        }
+    };
+    view! {
+        <div class="gbc-resend">
+            <p class="gbc-body gbc-resend__question">{move || flow.t(M::ResendQuestion)}</p>
+            <button
+                type="button"
+                class="gbc-button gbc-button--secondary"
+                disabled=disabled
+                on:click=move |_| {
+                    if !disabled() {
+                        again.dispatch(());
+                    }
                 }
-            };
-            let (Some(api), Some(ch)) = (flow.api(), flow.challenge()) else {
-                return;
-            };
-            busy.set(1);
-            spawn_local(async move {
-                let err = match api.verify(&ch.challenge_id, &normalized).await {
-                    Ok(c) => return signed_in(flow, c),
-                    Err(e) => e,
-                };
-                busy.set(0);
-                if flow.stop_on(&err) {
-                    return;
-                }
-                let (field, text) = match err.code.as_str() {
-                    "otp_invalid" => (
-                        "code",
-                        match err.attempts_left {
-                            Some(1) => flow.ts(M::ErrOtpInvalidOne),
-                            Some(n) => flow.f(M::ErrOtpInvalidMany, &[("n", &n.to_string())]),
-                            None => flow.ts(M::ErrOtpInvalid),
-                        },
-                    ),
-                    "otp_expired" | "otp_used" => ("code", flow.ts(M::ErrOtpExpired)),
-                    "otp_throttled" => {
-                        ("code", wait_text(flow, M::ErrOtpThrottled, err.retry_after))
-                    }
-                    "otp_locked" | "unknown_challenge" => {
-                        locked.set(1);
-                        let m = if err.code == "otp_locked" {
-                            M::ErrOtpLocked
-                        } else {
-                            M::ErrUnknownChallenge
-                        };
-                        ("", flow.ts(m))
-                    }
-                    _ => return flow.report(&err, "", None),
-                };
-                flow.report(&err, field, Some(&text));
-            });
-        }),
-    );
-
-    on(
-        &resend,
-        "click",
-        Box::new(move |_| {
-            if busy.get_untracked() != 0 || wait.get_untracked() > 0 {
-                return;
-            }
-            let (Some(api), Some(ch)) = (flow.api(), flow.challenge()) else {
-                return;
-            };
-            busy.set(1);
-            let (field, sent) = (input.clone(), sent.clone());
-            spawn_local(async move {
-                let result = api.resend(&ch.challenge_id).await;
-                busy.set(0);
-                let err = match result {
-                    Ok(new) => {
-                        let to = new.sent_to.clone();
-                        wait.set(new.resend_after);
-                        sent.set_text_content(Some(&sent_text(flow, &new)));
-                        flow.set_data(|d| d.challenge = Some(new));
-                        flow.clear_errors();
-                        flow.set_status(flow.f(M::StatusCodeResent, &[("to", &to)]));
-                        focus(&field);
-                        return;
-                    }
-                    Err(err) => err,
-                };
-                if flow.stop_on(&err) {
-                    return;
-                }
-                let text = match err.code.as_str() {
-                    "resend_too_soon" | "too_many_codes" => {
-                        let soon = err.code == "resend_too_soon";
-                        wait.set(err.retry_after.unwrap_or(if soon { 30 } else { 3600 }));
-                        let m = if soon {
-                            M::ErrResendTooSoon
-                        } else {
-                            M::ErrTooManyCodes
-                        };
-                        wait_text(flow, m, err.retry_after)
-                    }
-                    "unknown_challenge" => {
-                        locked.set(1);
-                        flow.ts(M::ErrUnknownChallenge)
-                    }
-                    _ => return flow.report(&err, "", None),
-                };
-                flow.report(&err, "", Some(&text));
-            });
-        }),
-    );
+            >
+                {move || flow.t(M::Resend)}
+            </button>
+            <p class="gbc-hint">{wait_text}</p>
+            <p class="gbc-body">
+                <button type="button" class="gbc-linkbutton" on:click=move |_| start_again.run(())>
+                    {move || flow.t(M::OtherWay)}
+                </button>
+            </p>
+        </div>
+    }
 }

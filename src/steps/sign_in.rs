@@ -1,19 +1,15 @@
-//! Step 2: signing in (skipped when the session already is). Username and
+//! Signing in (skipped when the session already is): username and
 //! password; account number + ZIP code then a code; or a code sent to a
 //! phone or an email address. The `auth-*` hint of the request picks the
 //! method and prefills its value.
 
-use std::rc::Rc;
+use leptos::prelude::*;
 
-use crate::rt::*;
-use web_sys::Element;
-
-use crate::api::{Customer, Identify, Method};
-use crate::app::{FieldError, Flow, Step};
-use crate::dom::{bind_flag, bind_text, button, el, on, set, value};
+use crate::api::{ApiError, Customer, ErrorCode, Identify, Method};
+use crate::components::{Choice, Choices, FieldKind, Heading, TextField};
+use crate::flow::{FieldError, Flow, Step, use_flow};
 use crate::i18n::M;
-use crate::steps::done::decline_button;
-use crate::ui::{Choice, Field, actions, fieldset, heading, p, text_field};
+use crate::steps::done::DeclineButton;
 
 /// "Wait 2 minutes"-style errors, from `retry_after` (default 30 s).
 pub fn wait_text(flow: Flow, m: M, retry_after: Option<u64>) -> String {
@@ -29,13 +25,12 @@ pub fn wait_text(flow: Flow, m: M, retry_after: Option<u64>) -> String {
 /// After a successful sign-in: remember the customer, go to consent.
 pub fn signed_in(flow: Flow, customer: Customer) {
     let name = customer.display_name.clone();
-    flow.set_data(|d| {
-        d.customer = Some(Rc::new(customer));
-        d.challenge = None;
-    });
+    flow.customer.set(Some(customer));
+    flow.challenge.set(None);
     flow.go(Step::Consent);
     if !name.is_empty() {
-        flow.set_status(flow.f(M::StatusSignedIn, &[("name", &name)]));
+        flow.status
+            .set(flow.f(M::StatusSignedIn, &[("name", &name)]));
     }
 }
 
@@ -48,306 +43,303 @@ fn method_label(m: Method) -> M {
     }
 }
 
-/// A radio of a choice kept in a `u64` signal.
-pub fn radio(flow: Flow, name: String, label: String, sig: RwSignal<u64>, value: u64) -> Choice {
-    Choice {
-        name,
-        label,
-        value: value.to_string(),
-        hint: None,
-        checked: Box::new(move || sig.get() == value),
-        on_change: Box::new(move |_| {
-            flow.clear_errors();
-            sig.set(value);
-        }),
+/// What the sign-in form holds.
+#[derive(Clone, Copy)]
+struct Form {
+    method: RwSignal<Method>,
+    email_channel: RwSignal<bool>,
+    username: RwSignal<String>,
+    password: RwSignal<String>,
+    account: RwSignal<String>,
+    zip: RwSignal<String>,
+    phone: RwSignal<String>,
+    email: RwSignal<String>,
+}
+
+/// What a submit sends: the chosen method's trimmed values.
+#[derive(Clone)]
+enum Attempt {
+    Password(String, String),
+    Code(Method, Identify, bool),
+}
+
+impl Form {
+    /// The attempt to send, or the errors of the empty fields.
+    fn attempt(&self, flow: Flow) -> Result<Attempt, Vec<FieldError>> {
+        let v = |s: RwSignal<String>| s.get_untracked().trim().to_string();
+        let mut errs = Vec::new();
+        let mut need = |name: &str, ok: bool, msg: M| {
+            if !ok {
+                errs.push(FieldError {
+                    id: flow.id(name),
+                    text: flow.t(msg),
+                });
+            }
+        };
+        let m = self.method.get_untracked();
+        let attempt = match m {
+            Method::Password => {
+                let (u, p) = (v(self.username), self.password.get_untracked());
+                need("username", !u.is_empty(), M::ErrUsernameEmpty);
+                need("password", !p.is_empty(), M::ErrPasswordEmpty);
+                Attempt::Password(u, p)
+            }
+            Method::AccountOtp => {
+                let (a, z) = (v(self.account), v(self.zip));
+                need("account", !a.is_empty(), M::ErrAccountEmpty);
+                need("zip", !z.is_empty(), M::ErrZipEmpty);
+                Attempt::Code(m, Identify::account(a, z), self.email_channel.get_untracked())
+            }
+            Method::PhoneOtp => {
+                let ph = v(self.phone);
+                need("phone", !ph.is_empty(), M::ErrPhoneEmpty);
+                Attempt::Code(m, Identify::phone(ph), false)
+            }
+            Method::EmailOtp => {
+                let em = v(self.email);
+                need("email", !em.is_empty(), M::ErrEmailEmpty);
+                need(
+                    "email",
+                    em.is_empty() || em.contains('@'),
+                    M::ErrEmailInvalid,
+                );
+                Attempt::Code(m, Identify::email(em), true)
+            }
+        };
+        if errs.is_empty() {
+            Ok(attempt)
+        } else {
+            Err(errs)
+        }
     }
 }
 
-fn field(
-    name: &'static str,
-    label: M,
-    hint: Option<M>,
-    kind: &'static str,
-    autocomplete: &'static str,
-    inputmode: &'static str,
-    value: String,
-) -> Field {
-    Field {
-        name,
-        label,
-        hint,
-        kind,
-        autocomplete,
-        inputmode,
-        value,
+/// The field an error of `m` belongs to.
+fn first_field(m: Method) -> &'static str {
+    match m {
+        Method::Password => "username",
+        Method::AccountOtp => "account",
+        Method::PhoneOtp => "phone",
+        Method::EmailOtp => "email",
     }
 }
 
-/// Component: the sign-in step.
-pub fn sign_in(flow: Flow, parent: &Element) {
-    let ctx = flow.ctx();
-    let mut methods = ctx.as_ref().map(|c| c.methods.clone()).unwrap_or_default();
+/// Sends an attempt; on success moves on, else explains.
+async fn send(flow: Flow, attempt: Attempt) {
+    let Some(api) = flow.api() else { return };
+    let (m, err) = match attempt {
+        Attempt::Password(u, p) => match api.sign_in_password(u, p).await {
+            Ok(c) => return signed_in(flow, c),
+            Err(e) => (Method::Password, e),
+        },
+        Attempt::Code(m, who, email) => match api.start_otp(who, email).await {
+            Ok(ch) => {
+                let to = ch.sent_to.clone();
+                flow.challenge.set(Some(ch));
+                flow.go(Step::Code);
+                flow.status.set(flow.f(M::StatusCodeSent, &[("to", &to)]));
+                return;
+            }
+            Err(e) => (m, e),
+        },
+    };
+    explain(flow, m, &err);
+}
+
+fn explain(flow: Flow, m: Method, err: &ApiError) {
+    if flow.stop_on(err) {
+        return;
+    }
+    let first = first_field(m);
+    let (field, text) = match err.code() {
+        Some(ErrorCode::InvalidCredentials) => ("password", flow.t(M::ErrInvalidCredentials)),
+        Some(ErrorCode::IdentityNotFound) => (first, flow.t(M::ErrIdentityNotFound)),
+        Some(ErrorCode::ChannelUnavailable) => (
+            if m == Method::AccountOtp {
+                "channel-sms"
+            } else {
+                first
+            },
+            flow.t(M::ErrChannelUnavailable),
+        ),
+        Some(ErrorCode::TooManyAttempts) => (
+            first,
+            wait_text(flow, M::ErrTooManyAttempts, err.retry_after()),
+        ),
+        _ => return flow.report(err, "", None),
+    };
+    flow.report(err, field, Some(text));
+}
+
+/// The sign-in step.
+#[component]
+pub fn SignInStep() -> impl IntoView {
+    let flow = use_flow();
+    let (mut methods, hint) = flow
+        .ctx
+        .with_untracked(|c| {
+            c.as_ref()
+                .map(|c| (c.sign_in.methods.clone(), c.sign_in.hint.clone()))
+        })
+        .unwrap_or_default();
     if methods.is_empty() {
         methods.push(Method::Password);
     }
-    let hint = ctx
-        .as_ref()
-        .and_then(|c| c.hint.clone())
-        .filter(|(m, _)| methods.contains(m));
-    let method = RwSignal::new(hint.as_ref().map_or(methods[0], |(m, _)| *m).index());
+    let hint = hint.filter(|h| methods.contains(&h.method));
     let prefill = |m: Method| {
         hint.as_ref()
-            .filter(|(h, _)| *h == m)
-            .and_then(|(_, v)| v.clone())
+            .filter(|h| h.method == m)
+            .and_then(|h| h.value.clone())
             .unwrap_or_default()
     };
-    let channel = RwSignal::new(0u64);
-    let busy = RwSignal::new(0u64);
+    let form = Form {
+        method: RwSignal::new(hint.as_ref().map_or(methods[0], |h| h.method)),
+        email_channel: RwSignal::new(false),
+        username: RwSignal::new(prefill(Method::Password)),
+        password: RwSignal::new(String::new()),
+        account: RwSignal::new(prefill(Method::AccountOtp)),
+        zip: RwSignal::new(String::new()),
+        phone: RwSignal::new(prefill(Method::PhoneOtp)),
+        email: RwSignal::new(prefill(Method::EmailOtp)),
+    };
+    let submit = Action::new_local(move |a: &Attempt| send(flow, a.clone()));
+    let decline = crate::steps::done::decision_action(flow);
+    let busy = Signal::derive(move || submit.pending().get() || decline.pending().get());
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if busy.get_untracked() {
+            return;
+        }
+        match form.attempt(flow) {
+            Ok(a) => {
+                flow.errors.set(Vec::new());
+                submit.dispatch(a);
+            }
+            Err(errs) => flow.errors.set(errs),
+        }
+    };
+    let offered = methods.clone();
+    let shows = move |m: Method| offered.contains(&m);
+    view! {
+        <div class="gbc-step">
+            <Heading text=move || flow.t(M::SignInTitle) />
+            <p class="gbc-body">{move || flow.fc(M::SignInIntro)}</p>
+            <form class="gbc-form" novalidate on:submit=on_submit>
+                <MethodChoice methods=methods method=form.method />
+                {shows(Method::Password).then(|| view! { <PasswordFields form=form /> })}
+                {shows(Method::AccountOtp).then(|| view! { <AccountFields form=form /> })}
+                {shows(Method::PhoneOtp)
+                    .then(|| {
+                        view! {
+                            <div hidden=move || form.method.get() != Method::PhoneOtp>
+                                <TextField name="phone" label=M::FieldPhone kind=FieldKind { input_type: "tel", autocomplete: "tel", inputmode: "" } value=form.phone />
+                            </div>
+                        }
+                    })}
+                {shows(Method::EmailOtp)
+                    .then(|| {
+                        view! {
+                            <div hidden=move || form.method.get() != Method::EmailOtp>
+                                <TextField name="email" label=M::FieldEmail kind=FieldKind { input_type: "email", autocomplete: "email", inputmode: "" } value=form.email />
+                            </div>
+                        }
+                    })}
+                <div class="gbc-actions">
+                    <button type="submit" class="gbc-button" disabled=busy>
+                        {move || {
+                            flow.t(if form.method.get() == Method::Password { M::SignInSubmit } else { M::SendCode })
+                        }}
+                    </button>
+                    <DeclineButton label=Signal::derive(move || flow.fc(M::CancelToClient)) action=decline busy=busy />
+                </div>
+            </form>
+        </div>
+    }
+}
 
-    let d = el(parent, "div", "gbc-step");
-    heading(flow, &d, flow.t(M::SignInTitle));
-    p(&d, &flow.fc(M::SignInIntro));
-    let form = el(&d, "form", "gbc-form");
-    set(&form, "novalidate", "");
-    if methods.len() > 1 {
+/// The radios that pick a sign-in method (only when there is a choice).
+#[component]
+fn MethodChoice(
+    /// The methods offered.
+    methods: Vec<Method>,
+    /// The chosen one.
+    method: RwSignal<Method>,
+) -> impl IntoView {
+    let flow = use_flow();
+    (methods.len() > 1).then(|| {
         let choices = methods
             .iter()
-            .map(|&m| {
-                let name = format!("method-{}", m.as_str());
-                radio(flow, name, flow.ts(method_label(m)), method, m.index())
+            .map(|m| {
+                Choice::new(
+                    format!("method-{}", m.as_str()),
+                    flow.t(method_label(*m)),
+                    m.as_str().to_string(),
+                )
             })
             .collect();
-        fieldset(
-            flow,
-            &form,
-            "method",
-            true,
-            flow.t(M::MethodLegend),
-            None,
-            choices,
-        );
-    }
-    // One group of fields per method offered; only the chosen one shows.
-    let group = |m: Method| -> Option<Element> {
-        methods.contains(&m).then(|| {
-            let g = el(&form, "div", "");
-            bind_flag(&g, "hidden", Box::new(move || method.get() != m.index()));
-            g
-        })
-    };
-    let mut inputs: [Option<Element>; 6] = Default::default();
-    if let Some(g) = group(Method::Password) {
-        let v = prefill(Method::Password);
-        inputs[0] = Some(text_field(
-            flow,
-            &g,
-            field(
-                "username",
-                M::FieldUsername,
-                None,
-                "text",
-                "username",
-                "",
-                v,
-            ),
-        ));
-        let f = field(
-            "password",
-            M::FieldPassword,
-            None,
-            "password",
-            "current-password",
-            "",
-            String::new(),
-        );
-        inputs[1] = Some(text_field(flow, &g, f));
-    }
-    if let Some(g) = group(Method::AccountOtp) {
-        let v = prefill(Method::AccountOtp);
-        let f = field(
-            "account",
-            M::FieldAccount,
-            Some(M::HintAccount),
-            "text",
-            "off",
-            "numeric",
-            v,
-        );
-        inputs[2] = Some(text_field(flow, &g, f));
-        let f = field(
-            "zip",
-            M::FieldZip,
-            Some(M::HintZip),
-            "text",
-            "postal-code",
-            "numeric",
-            String::new(),
-        );
-        inputs[3] = Some(text_field(flow, &g, f));
-        let choices = vec![
-            radio(
-                flow,
-                "channel-sms".into(),
-                flow.ts(M::ChannelSms),
-                channel,
-                0,
-            ),
-            radio(
-                flow,
-                "channel-email".into(),
-                flow.ts(M::ChannelEmail),
-                channel,
-                1,
-            ),
-        ];
-        fieldset(
-            flow,
-            &g,
-            "channel",
-            true,
-            flow.t(M::ChannelLegend),
-            None,
-            choices,
-        );
-    }
-    if let Some(g) = group(Method::PhoneOtp) {
-        let v = prefill(Method::PhoneOtp);
-        inputs[4] = Some(text_field(
-            flow,
-            &g,
-            field("phone", M::FieldPhone, None, "tel", "tel", "", v),
-        ));
-    }
-    if let Some(g) = group(Method::EmailOtp) {
-        let v = prefill(Method::EmailOtp);
-        inputs[5] = Some(text_field(
-            flow,
-            &g,
-            field("email", M::FieldEmail, None, "email", "email", "", v),
-        ));
-    }
-
-    let row = actions(&form);
-    let submit = button(&row, "gbc-button", "", true);
-    bind_text(
-        &submit,
-        Box::new(move || {
-            flow.ts(if method.get() == Method::Password.index() {
-                M::SignInSubmit
-            } else {
-                M::SendCode
-            })
-        }),
-    );
-    bind_flag(&submit, "disabled", Box::new(move || busy.get() != 0));
-    decline_button(flow, &row, &flow.fc(M::CancelToClient), busy);
-
-    on(
-        &form,
-        "submit",
-        Box::new(move |ev| {
-            ev.prevent_default();
-            if busy.get_untracked() != 0 {
-                return;
-            }
-            let m = Method::from_index(method.get_untracked());
-            let v = |i: usize| inputs[i].as_ref().map(value).unwrap_or_default();
-            let (u, pw, a, z, ph, em) = (v(0), v(1), v(2), v(3), v(4), v(5));
-            let (u, a, z, ph, em) = (
-                u.trim().to_string(),
-                a.trim().to_string(),
-                z.trim().to_string(),
-                ph.trim().to_string(),
-                em.trim().to_string(),
-            );
-            let mut errs: Vec<FieldError> = Vec::new();
-            let mut need = |name: &str, ok: bool, msg: M| {
-                if !ok {
-                    errs.push(FieldError {
-                        id: flow.id(name),
-                        text: flow.ts(msg),
-                    });
-                }
-            };
-            let first = match m {
-                Method::Password => {
-                    need("username", !u.is_empty(), M::ErrUsernameEmpty);
-                    need("password", !pw.is_empty(), M::ErrPasswordEmpty);
-                    "username"
-                }
-                Method::AccountOtp => {
-                    need("account", !a.is_empty(), M::ErrAccountEmpty);
-                    need("zip", !z.is_empty(), M::ErrZipEmpty);
-                    "account"
-                }
-                Method::PhoneOtp => {
-                    need("phone", !ph.is_empty(), M::ErrPhoneEmpty);
-                    "phone"
-                }
-                Method::EmailOtp => {
-                    need("email", !em.is_empty(), M::ErrEmailEmpty);
-                    need(
-                        "email",
-                        em.is_empty() || em.contains('@'),
-                        M::ErrEmailInvalid,
-                    );
-                    "email"
-                }
-            };
-            if !errs.is_empty() {
-                flow.set_errors(errs);
-                return;
-            }
-            let Some(api) = flow.api() else { return };
-            busy.set(1);
-            flow.clear_errors();
-            let by_email = channel.get_untracked() == 1;
-            spawn_local(async move {
-                let err = if m == Method::Password {
-                    match api.sign_in_password(&u, &pw).await {
-                        Ok(c) => return signed_in(flow, c),
-                        Err(e) => e,
+        let by_name = move |v: &str| Method::ALL.into_iter().find(|m| m.as_str() == v);
+        view! {
+            <Choices
+                name="method"
+                radio=true
+                legend=move || flow.t(M::MethodLegend)
+                choices=choices
+                checked=Callback::new(move |v: String| by_name(&v) == Some(method.get()))
+                on_change=Callback::new(move |(v, _): (String, bool)| {
+                    flow.errors.set(Vec::new());
+                    if let Some(m) = by_name(&v) {
+                        method.set(m);
                     }
-                } else {
-                    let (who, email) = match m {
-                        Method::AccountOtp => (Identify::Account(a, z), by_email),
-                        Method::PhoneOtp => (Identify::Phone(ph), false),
-                        _ => (Identify::Email(em), true),
-                    };
-                    match api.start_otp(&who, email).await {
-                        Ok(ch) => {
-                            let to = ch.sent_to.clone();
-                            flow.set_data(|d| d.challenge = Some(ch));
-                            flow.go(Step::Code);
-                            flow.set_status(flow.f(M::StatusCodeSent, &[("to", &to)]));
-                            return;
-                        }
-                        Err(e) => e,
-                    }
-                };
-                busy.set(0);
-                if flow.stop_on(&err) {
-                    return;
-                }
-                let (field, text) = match err.code.as_str() {
-                    "invalid_credentials" => ("password", flow.ts(M::ErrInvalidCredentials)),
-                    "identity_not_found" => (first, flow.ts(M::ErrIdentityNotFound)),
-                    "channel_unavailable" => (
-                        if m == Method::AccountOtp {
-                            "channel-sms"
-                        } else {
-                            first
-                        },
-                        flow.ts(M::ErrChannelUnavailable),
-                    ),
-                    "too_many_attempts" => (
-                        first,
-                        wait_text(flow, M::ErrTooManyAttempts, err.retry_after),
-                    ),
-                    _ => return flow.report(&err, "", None),
-                };
-                flow.report(&err, field, Some(&text));
-            });
-        }),
-    );
+                })
+            />
+        }
+    })
+}
+
+/// Username and password.
+#[component]
+fn PasswordFields(
+    /// The form.
+    form: Form,
+) -> impl IntoView {
+    view! {
+        <div hidden=move || form.method.get() != Method::Password>
+            <TextField name="username" label=M::FieldUsername kind=FieldKind::text("username") value=form.username />
+            <TextField name="password" label=M::FieldPassword kind=FieldKind { input_type: "password", autocomplete: "current-password", inputmode: "" } value=form.password />
+        </div>
+    }
+}
+
+/// Account number, ZIP code and where the code goes.
+#[component]
+fn AccountFields(
+    /// The form.
+    form: Form,
+) -> impl IntoView {
+    let flow = use_flow();
+    let choices = vec![
+        Choice::new("channel-sms".into(), flow.t(M::ChannelSms), "sms".into()),
+        Choice::new(
+            "channel-email".into(),
+            flow.t(M::ChannelEmail),
+            "email".into(),
+        ),
+    ];
+    view! {
+        <div hidden=move || form.method.get() != Method::AccountOtp>
+            <TextField name="account" label=M::FieldAccount hint=M::HintAccount kind=FieldKind::numeric("off") value=form.account />
+            <TextField name="zip" label=M::FieldZip hint=M::HintZip kind=FieldKind::numeric("postal-code") value=form.zip />
+            <Choices
+                name="channel"
+                radio=true
+                legend=move || flow.t(M::ChannelLegend)
+                choices=choices
+                checked=Callback::new(move |v: String| (v == "email") == form.email_channel.get())
+                on_change=Callback::new(move |(v, _): (String, bool)| {
+                    flow.errors.set(Vec::new());
+                    form.email_channel.set(v == "email");
+                })
+            />
+        </div>
+    }
 }

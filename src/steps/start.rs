@@ -1,39 +1,40 @@
-//! Step 1: loading the request, and the pages shown when the flow cannot
-//! go on (unknown, expired or decided request, another session, backend
+//! Loading the request, and the pages shown when the flow cannot go on
+//! (unknown, expired or decided request, another session, backend
 //! unreachable). Never a blank screen.
 
-use web_sys::Element;
+use leptos::prelude::*;
 
-use crate::app::{Failure, Flow};
-use crate::dom::{button, el, on, set, txt};
+use crate::components::Heading;
+use crate::flow::use_flow;
 use crate::i18n::M;
-use crate::ui::{heading, p};
 
-/// Component: while the context loads.
-pub fn loading(flow: Flow, parent: &Element) {
-    let d = el(parent, "div", "gbc-loading");
-    set(&el(&d, "span", "gbc-spinner"), "aria-hidden", "true");
-    txt(&d, "p", "gbc-loading__text", flow.t(M::Loading));
+/// While the context loads.
+#[component]
+pub fn Loading() -> impl IntoView {
+    let flow = use_flow();
+    view! {
+        <div class="gbc-loading">
+            <span class="gbc-spinner" aria-hidden="true"></span>
+            <p class="gbc-loading__text">{move || flow.t(M::Loading)}</p>
+        </div>
+    }
 }
 
-/// Component: the page for a [`Failure`], with Retry when retrying can help.
-pub fn failure_page(flow: Flow, parent: &Element) {
-    let failure = flow.data(|d| d.failure).unwrap_or_default();
-    let (title, body) = match failure {
-        Failure::Unknown => (M::FailUnknownTitle, M::FailUnknownBody),
-        Failure::Expired => (M::FailExpiredTitle, M::FailExpiredBody),
-        Failure::Decided => (M::FailDecidedTitle, M::FailDecidedBody),
-        Failure::NotYours => (M::FailNotYoursTitle, M::FailNotYoursBody),
-        Failure::Unreachable => (M::FailUnreachableTitle, M::FailUnreachableBody),
-        Failure::Server => (M::FailServerTitle, M::FailServerBody),
-        Failure::Session => (M::FailSessionTitle, M::FailSessionBody),
-    };
-    let d = el(parent, "div", "gbc-step gbc-failure");
-    set(&d, "data-failure", failure.code());
-    heading(flow, &d, flow.t(title));
-    p(&d, flow.t(body));
-    if failure.retryable() {
-        let b = button(&d, "gbc-button", flow.t(M::Retry), false);
-        on(&b, "click", Box::new(move |_| flow.load()));
+/// The page for the flow's failure, with Retry when retrying can help.
+#[component]
+pub fn FailurePage() -> impl IntoView {
+    let flow = use_flow();
+    let failure = flow.failure.get_untracked();
+    let (title, body) = failure.messages();
+    view! {
+        <div class="gbc-step gbc-failure" data-failure=failure.code()>
+            <Heading text=move || flow.t(title) />
+            <p class="gbc-body">{move || flow.t(body)}</p>
+            <Show when=move || failure.retryable()>
+                <button type="button" class="gbc-button" on:click=move |_| flow.load()>
+                    {move || flow.t(M::Retry)}
+                </button>
+            </Show>
+        </div>
     }
 }

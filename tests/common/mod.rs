@@ -125,10 +125,7 @@ impl Fake {
                 if status == 0 {
                     return None;
                 }
-                Some(HttpResponse {
-                    status,
-                    body: js_sys::JSON::parse(&body).unwrap_or(JsValue::NULL),
-                })
+                Some(HttpResponse { status, body })
             })
         })
     }
@@ -185,7 +182,7 @@ pub const SCOPE: &str = "FB=1_3_4_5_10_16_51_55_56;IntervalDuration=900_3600;His
 /// A mounted widget; unmounted and removed on drop.
 pub struct Mounted {
     pub el: HtmlElement,
-    handle: MountHandle,
+    pub handle: MountHandle,
     pub fake: Rc<Fake>,
     pub navigations: Rc<RefCell<Vec<String>>>,
     pub events: Rc<RefCell<Vec<(String, JsValue)>>>,
@@ -269,7 +266,7 @@ pub async fn sleep(ms: i32) {
 pub async fn settle() {
     for _ in 0..4 {
         sleep(5).await;
-        any_spawner::Executor::tick().await;
+        leptos::task::tick().await;
     }
 }
 

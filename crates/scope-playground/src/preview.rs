@@ -4,6 +4,7 @@
 
 use std::rc::Rc;
 
+use consent_widget::ConsentWidget;
 use consent_widget::api::{HttpRequest, HttpResponse, LocalFuture, Transport};
 use espi_scope::describe::Lang;
 use espi_scope::{AdditionalScope, EspiScope};
@@ -151,20 +152,20 @@ fn transport(scope: String, client_id: String) -> Transport {
             now,
         );
         let body = if body.is_null() {
-            wasm_bindgen::JsValue::NULL
+            String::new()
         } else {
-            js_sys::JSON::parse(&body.to_string()).unwrap_or(wasm_bindgen::JsValue::NULL)
+            body.to_string()
         };
         Box::pin(async move { Some(HttpResponse { status, body }) }) as LocalFuture<_>
     })
 }
 
-/// The consent step for the built scope, mounted while the tab is open.
+/// The consent step for the built scope: the real [`ConsentWidget`] in
+/// this app's own `view!`, rebuilt whenever the scope, language or theme
+/// changes, while the tab is open.
 #[component]
 pub fn Preview(state: RwSignal<PageState>) -> impl IntoView {
-    let host = NodeRef::<leptos::html::Div>::new();
-    let handle = StoredValue::new_local(None::<consent_widget::MountHandle>);
-    Effect::new(move |_| {
+    let widget = move || {
         let (active, scope, client_id, lang, theme) = state.with(|s| {
             (
                 s.tab == Tab::Preview,
@@ -174,36 +175,32 @@ pub fn Preview(state: RwSignal<PageState>) -> impl IntoView {
                 s.theme,
             )
         });
-        let Some(div) = host.get() else { return };
-        if let Some(mut old) = handle.try_update_value(Option::take).flatten() {
-            old.unmount();
-        }
-        if !active {
-            return;
-        }
-        let cfg = consent_widget::Config {
-            request_id: "preview".into(),
-            locale: Some(match lang {
-                Lang::En => "en".into(),
-                Lang::Es => "es".into(),
-            }),
-            theme: match theme {
-                Theme::Auto => consent_widget::Theme::Auto,
-                Theme::Light => consent_widget::Theme::Light,
-                Theme::Dark => consent_widget::Theme::Dark,
-            },
-            hosted: false,
-            redirect_delay: 0,
-            transport: Some(transport(scope, client_id)),
-            navigate: Some(Rc::new(|_: &str| {})),
-            ..Default::default()
-        };
-        let h = consent_widget::mount_app(div.into(), cfg);
-        handle.set_value(Some(h));
-    });
+        active.then(|| {
+            view! {
+                <ConsentWidget
+                    request_id="preview"
+                    locale=match lang {
+                        Lang::En => "en",
+                        Lang::Es => "es",
+                    }
+                    theme=match theme {
+                        Theme::Auto => consent_widget::Theme::Auto,
+                        Theme::Light => consent_widget::Theme::Light,
+                        Theme::Dark => consent_widget::Theme::Dark,
+                    }
+                    redirect_delay=0
+                    transport=transport(scope, client_id)
+                    navigate=Rc::new(|_: &str| {})
+                />
+            }
+        })
+    };
     view! {
         <div id="preview" class="preview-frame">
-            <div node_ref=host></div>
+            <div class="gbc-host" role="region" aria-label=move || {
+                let lang = state.with(|s| s.lang);
+                consent_widget::i18n::I18n::new(lang).t(consent_widget::i18n::M::SiteName).to_string()
+            }>{widget}</div>
         </div>
     }
 }

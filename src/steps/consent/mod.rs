@@ -1,0 +1,137 @@
+//! Choosing what to share: with whom and for what, the choices the
+//! customer may make (only ever narrower), the exact summary, then
+//! "Authorize" or "Decline". One component per visible piece.
+//!
+//! Grouping follows the catalog's consent roles: base blocks are a note,
+//! data-shape blocks "would receive" lines, commodity blocks follow the
+//! meters chosen, customer-data blocks optional checkboxes, technical
+//! blocks only under "Technical details" (the only place with numbers).
+
+mod choices;
+mod share;
+mod summary;
+pub mod text;
+mod third_party;
+
+use espi_scope::{EspiScope, NarrowError};
+use leptos::prelude::*;
+
+use crate::api::Meter;
+use crate::components::{Heading, SubHeading};
+use crate::flow::{Failure, Step, use_flow};
+use crate::i18n::M;
+use crate::model::{Plan, Selection};
+use crate::steps::done::{DeclineButton, decision_action};
+
+/// The consent step's state: the plan read from the request, the
+/// customer's meters and the customer's current choices. Provided as
+/// context to the step's components.
+#[derive(Clone, Copy)]
+pub struct Choosing {
+    /// The request, read.
+    pub plan: StoredValue<Plan>,
+    /// The customer's meters.
+    pub meters: StoredValue<Vec<Meter>>,
+    /// The choices.
+    pub sel: RwSignal<Selection>,
+}
+
+impl Choosing {
+    /// The exact grant for the current choices (tracked).
+    pub fn grant(&self) -> Result<EspiScope, NarrowError> {
+        self.sel.with(|s| {
+            self.plan
+                .with_value(|p| self.meters.with_value(|m| p.grant(s, m)))
+        })
+    }
+
+    /// Reads the plan.
+    pub fn plan<T>(&self, f: impl FnOnce(&Plan) -> T) -> T {
+        self.plan.with_value(f)
+    }
+}
+
+fn use_choosing() -> Choosing {
+    expect_context::<Choosing>()
+}
+
+/// The consent step.
+#[component]
+pub fn ConsentStep() -> impl IntoView {
+    let flow = use_flow();
+    let (ctx, customer) = (flow.ctx.get_untracked(), flow.customer.get_untracked());
+    let (Some(ctx), Some(customer)) = (ctx, customer) else {
+        set_timeout(move || flow.go(Step::SignIn), std::time::Duration::ZERO);
+        return ().into_any();
+    };
+    let Some(plan) = Plan::new(
+        &ctx.scope,
+        ctx.editable,
+        ctx.now,
+        ctx.default_end_date,
+        &customer.meters,
+    ) else {
+        set_timeout(move || flow.fail(Failure::Server), std::time::Duration::ZERO);
+        return ().into_any();
+    };
+    let choosing = Choosing {
+        sel: RwSignal::new(plan.initial()),
+        plan: StoredValue::new(plan),
+        meters: StoredValue::new(customer.meters.clone()),
+    };
+    provide_context(choosing);
+    let decide = decision_action(flow);
+    let busy = decide.pending();
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if busy.get_untracked() {
+            return;
+        }
+        if choosing.plan(|p| p.meter_choices.is_empty()) {
+            return flow.error("", flow.t(M::MetersNone));
+        }
+        let s = choosing.sel.get_untracked();
+        if s.meters.is_empty() {
+            return flow.error("meter-0", flow.t(M::ErrNoMeter));
+        }
+        let decision = choosing.plan(|p| {
+            choosing.meters.with_value(|m| {
+                p.grant(&s, m).ok().map(|_| p.decision(&s, m))
+            })
+        });
+        match decision {
+            Some(d) => {
+                decide.dispatch(d);
+            }
+            None => flow.error("", flow.t(M::ErrDecision)),
+        }
+    };
+    let signed_in_as = (!customer.display_name.is_empty()).then(|| {
+        let text = flow.f(M::ConsentSignedInAs, &[("name", &customer.display_name)]);
+        view! { <p class="gbc-hint">{text}</p> }
+    });
+    view! {
+        <div class="gbc-step">
+            <Heading text=move || flow.fc(M::ConsentTitle) />
+            <third_party::ThirdPartyCard client=ctx.client />
+            {signed_in_as}
+            <third_party::ScopeOfUsePanel scope_of_use=ctx.scope_of_use />
+            <form class="gbc-form" novalidate on:submit=on_submit>
+                <SubHeading text=move || flow.t(M::ShareHeading) />
+                <share::WhatYouShare />
+                <choices::MeterChoice />
+                <choices::HistoryChoice />
+                <choices::EndDateChoice />
+                <summary::TechnicalDetails requested=ctx.scope />
+                <summary::GrantSummary />
+                <div class="gbc-actions">
+                    <button type="submit" class="gbc-button" disabled=busy>
+                        {move || flow.t(M::Authorize)}
+                    </button>
+                    <DeclineButton label=Signal::derive(move || flow.t(M::Decline)) action=decide busy=busy />
+                </div>
+            </form>
+        </div>
+    }
+    .into_any()
+}
