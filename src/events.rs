@@ -131,7 +131,10 @@ pub fn emit(
     if let (Some(origin), Some(w)) = (parent_origin, web_sys::window())
         && let Ok(Some(parent)) = w.parent()
     {
-        let msg = Message { kind: &kind, detail };
+        let msg = Message {
+            kind: &kind,
+            detail,
+        };
         let _ = parent.post_message(&to_js(&msg), origin);
     }
     go_on

@@ -8,7 +8,9 @@ use leptos::prelude::*;
 use serde::Serialize;
 use wasm_bindgen::JsCast;
 
-use crate::api::{Api, ApiError, ConsentContext, Customer, DecisionResult, ErrorCode, OtpChallenge};
+use crate::api::{
+    Api, ApiError, ConsentContext, Customer, DecisionResult, ErrorCode, OtpChallenge,
+};
 use crate::events::{self, WidgetEvent};
 use crate::i18n::{I18n, Lang, M};
 

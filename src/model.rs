@@ -173,9 +173,9 @@ impl Plan {
             .filter(|id| match role_of(*id) {
                 ConsentRole::CustomerData => sel.customer_data.contains(id),
                 ConsentRole::Commodity => match commodity_kind(*id) {
-                    Some(kind) if !any_unknown => chosen
-                        .iter()
-                        .any(|m| m.service_kind == Some(kind)),
+                    Some(kind) if !any_unknown => {
+                        chosen.iter().any(|m| m.service_kind == Some(kind))
+                    }
                     _ => true,
                 },
                 _ => true,

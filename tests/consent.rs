@@ -344,10 +344,7 @@ async fn decline_tells_the_host_and_follows_the_redirect() {
     assert!(js_get(&body, "meters").is_undefined());
     let e = m.event("gb-consent:declined").unwrap();
     assert_eq!(js_str(&e, "outcome").as_deref(), Some("declined"));
-    assert!(
-        js_get(&e, "redirect_to").is_undefined(),
-        "no URL in events"
-    );
+    assert!(js_get(&e, "redirect_to").is_undefined(), "no URL in events");
     assert_eq!(
         *m.navigations.borrow(),
         ["https://sunny.example/cb?error=access_denied&state=s"]

@@ -73,8 +73,7 @@ async fn resend(flow: Flow, s: CodeState) {
             s.wait.set(new.resend_after);
             flow.challenge.set(Some(new));
             flow.errors.set(Vec::new());
-            flow.status
-                .set(flow.f(M::StatusCodeResent, &[("to", &to)]));
+            flow.status.set(flow.f(M::StatusCodeResent, &[("to", &to)]));
             flow.focus("input[name=code]");
             return;
         }

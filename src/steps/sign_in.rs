@@ -88,7 +88,11 @@ impl Form {
                 let (a, z) = (v(self.account), v(self.zip));
                 need("account", !a.is_empty(), M::ErrAccountEmpty);
                 need("zip", !z.is_empty(), M::ErrZipEmpty);
-                Attempt::Code(m, Identify::account(a, z), self.email_channel.get_untracked())
+                Attempt::Code(
+                    m,
+                    Identify::account(a, z),
+                    self.email_channel.get_untracked(),
+                )
             }
             Method::PhoneOtp => {
                 let ph = v(self.phone);

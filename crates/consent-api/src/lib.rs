@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 
 /// A sign-in method the custodian offers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Method {
     /// Username and password.
@@ -49,6 +50,7 @@ impl Method {
 
 /// Where a one-time code goes.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Channel {
     /// A text message to the phone on file.
@@ -60,6 +62,7 @@ pub enum Channel {
 
 /// What kind of service a meter measures.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ServiceKind {
     /// Electricity.
@@ -83,6 +86,7 @@ impl ServiceKind {
 
 /// `ThirdParty`: who asks for the data.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ThirdParty {
     /// OAuth client id.
     pub client_id: String,
@@ -104,6 +108,7 @@ pub struct ThirdParty {
 
 /// `ScopeOfUse`: how the third party says it will use the data.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ScopeOfUse {
     /// The `sou-{name}` it was registered under.
     pub name: String,
@@ -116,6 +121,7 @@ pub struct ScopeOfUse {
 
 /// `SignIn.hint`: the method (and value) the scope's `auth-*` asks for.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Hint {
     /// The method.
     pub method: Method,
@@ -126,6 +132,7 @@ pub struct Hint {
 
 /// `SignIn`: the methods offered, preferred first.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SignIn {
     /// The methods, in the custodian's order of preference.
     pub methods: Vec<Method>,
@@ -136,6 +143,7 @@ pub struct SignIn {
 
 /// `Meter`: a usage point of the customer.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Meter {
     /// Service agreement id.
     pub said: String,
@@ -151,6 +159,7 @@ pub struct Meter {
 
 /// `Customer`: the signed-in customer.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Customer {
     /// Name to show.
     pub display_name: String,
@@ -160,6 +169,7 @@ pub struct Customer {
 
 /// `ConsentContext`: everything the consent screen needs about a request.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ConsentContext {
     /// The request id.
     pub request_id: String,
@@ -191,6 +201,7 @@ pub struct ConsentContext {
 
 /// `PasswordSignIn`: the body of `POST …/sign-in/password`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PasswordSignIn {
     /// Username.
     pub username: String,
@@ -201,6 +212,7 @@ pub struct PasswordSignIn {
 /// `Identify`: how the customer says who they are for a one-time code.
 /// Exactly one of the forms is filled in.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Identify {
     /// Account number (with `zip`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -245,6 +257,7 @@ impl Identify {
 
 /// The body of `POST …/sign-in/otp`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OtpStart {
     /// Who the customer says they are.
     pub identify: Identify,
@@ -254,6 +267,7 @@ pub struct OtpStart {
 
 /// The body of `POST …/sign-in/otp/{challenge_id}/verify`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OtpVerify {
     /// The 6-digit code.
     pub code: String,
@@ -261,6 +275,7 @@ pub struct OtpVerify {
 
 /// `OtpChallenge`: a code was sent.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OtpChallenge {
     /// Id for resend and verify.
     pub challenge_id: String,
@@ -279,6 +294,7 @@ pub struct OtpChallenge {
 
 /// Authorize or decline.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum DecisionKind {
     /// Share the data.
@@ -291,6 +307,7 @@ pub enum DecisionKind {
 /// "as requested"; the server recomputes the grant and refuses anything
 /// wider than the request.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Decision {
     /// Authorize or decline.
     pub decision: DecisionKind,
@@ -323,6 +340,7 @@ impl Decision {
 
 /// What a decision came to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     /// The customer authorized.
@@ -333,6 +351,7 @@ pub enum Outcome {
 
 /// The state of an authorization.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum AuthorizationStatus {
     /// Live.
@@ -345,6 +364,7 @@ pub enum AuthorizationStatus {
 
 /// `Receipt`: what was authorized.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Receipt {
     /// The authorization's id.
     pub authorization_id: String,
@@ -367,6 +387,7 @@ pub struct Receipt {
 
 /// `DecisionResult`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DecisionResult {
     /// Authorized or declined.
     pub outcome: Outcome,
@@ -383,6 +404,7 @@ macro_rules! error_codes {
         /// The stable `error` code of an [`ApiError`] body. Codes this
         /// version does not know read as [`ErrorCode::Other`].
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
         pub enum ErrorCode {
             $(#[doc = $doc] #[serde(rename = $code)] $variant,)*
             /// A code this version does not know.
@@ -436,6 +458,7 @@ error_codes! {
 
 /// `Error`: the body of every consent API error.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ApiError {
     /// The stable code.
     pub error: ErrorCode,
@@ -478,7 +501,10 @@ mod tests {
     #[test]
     fn decision_leaves_out_what_is_as_requested() {
         let d = Decision::decline();
-        assert_eq!(serde_json::to_string(&d).unwrap(), r#"{"decision":"decline"}"#);
+        assert_eq!(
+            serde_json::to_string(&d).unwrap(),
+            r#"{"decision":"decline"}"#
+        );
         let start = OtpStart {
             identify: Identify::account("12345", "94105"),
             channel: Channel::Email,

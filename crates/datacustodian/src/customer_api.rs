@@ -3,6 +3,9 @@
 //! token issued under it). Uses the consent session cookie; the revoke needs
 //! the CSRF token from the list.
 
+use crate::consent::wire_meter;
+use crate::unix;
+use consent_api::{AuthorizationStatus, Receipt};
 use std::collections::HashMap;
 
 use axum::Json;
@@ -17,19 +20,6 @@ use crate::error::ApiError;
 use crate::security::csrf;
 use crate::store::{Authorization, Meter, Session};
 
-/// `Receipt`.
-#[derive(Debug, Serialize)]
-pub struct Receipt {
-    authorization_id: String,
-    third_party: String,
-    scope: String,
-    meters: Vec<Meter>,
-    granted_at: i64,
-    end_date: i64,
-    history_length: Option<i64>,
-    status: &'static str,
-}
-
 /// The receipt of an authorization (`all_meters`: the customer's meters).
 pub fn receipt(a: &Authorization, third_party: &str, all_meters: &[Meter], now: i64) -> Receipt {
     Receipt {
@@ -39,12 +29,16 @@ pub fn receipt(a: &Authorization, third_party: &str, all_meters: &[Meter], now: 
         meters: all_meters
             .iter()
             .filter(|m| a.meters.contains(&m.said))
-            .cloned()
+            .map(wire_meter)
             .collect(),
-        granted_at: a.granted_at,
-        end_date: a.end_date,
-        history_length: a.history_length,
-        status: a.status(now),
+        granted_at: unix(a.granted_at),
+        end_date: unix(a.end_date),
+        history_length: a.history_length.map(unix),
+        status: match a.status(now) {
+            "revoked" => AuthorizationStatus::Revoked,
+            "expired" => AuthorizationStatus::Expired,
+            _ => AuthorizationStatus::Active,
+        },
     }
 }
 

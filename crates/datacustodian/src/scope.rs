@@ -3,6 +3,7 @@
 //! customer's decision.
 
 use axum::http::StatusCode;
+use consent_api::Method;
 use espi_scope::EspiScope;
 use espi_scope::narrow::{Choices, NarrowErrorKind, NarrowPolicy};
 
@@ -130,13 +131,13 @@ pub fn narrow_decision(
 /// `auth-phone-…`/`auth-sms-…` → `phone_otp`, `auth-email-…` → `email_otp`,
 /// `auth-account…` → `account_otp`; SSO and other methods this server does not
 /// offer give no hint.
-pub fn sign_in_hint(scope: &EspiScope) -> Option<(&'static str, Option<String>)> {
+pub fn sign_in_hint(scope: &EspiScope) -> Option<(Method, Option<String>)> {
     scope.auth_hints().into_iter().find_map(|(method, value)| {
         let m = match method.to_ascii_lowercase().as_str() {
-            "login" | "password" => "password",
-            "phone" | "sms" | "otp" => "phone_otp",
-            "email" => "email_otp",
-            "account" | "accountnumber" => "account_otp",
+            "login" | "password" => Method::Password,
+            "phone" | "sms" | "otp" => Method::PhoneOtp,
+            "email" => Method::EmailOtp,
+            "account" | "accountnumber" => Method::AccountOtp,
             _ => return None,
         };
         Some((m, value))

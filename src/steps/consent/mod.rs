@@ -71,7 +71,10 @@ pub fn ConsentStep() -> impl IntoView {
         ctx.default_end_date,
         &customer.meters,
     ) else {
-        set_timeout(move || flow.fail(Failure::Server), std::time::Duration::ZERO);
+        set_timeout(
+            move || flow.fail(Failure::Server),
+            std::time::Duration::ZERO,
+        );
         return ().into_any();
     };
     let choosing = Choosing {
@@ -95,9 +98,9 @@ pub fn ConsentStep() -> impl IntoView {
             return flow.error("meter-0", flow.t(M::ErrNoMeter));
         }
         let decision = choosing.plan(|p| {
-            choosing.meters.with_value(|m| {
-                p.grant(&s, m).ok().map(|_| p.decision(&s, m))
-            })
+            choosing
+                .meters
+                .with_value(|m| p.grant(&s, m).ok().map(|_| p.decision(&s, m)))
         });
         match decision {
             Some(d) => {

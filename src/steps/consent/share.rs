@@ -20,12 +20,7 @@ pub fn WhatYouShare() -> impl IntoView {
     let (editable, base, receive, commodity) = c.plan(|p| {
         let mut receive = plain_of(&p.data_shape);
         receive.extend(intervals_line(flow, &p.requested));
-        (
-            p.editable,
-            plain_of(&p.base),
-            receive,
-            p.commodity.clone(),
-        )
+        (p.editable, plain_of(&p.base), receive, p.commodity.clone())
     });
     let noedit = (!editable).then(|| {
         view! { <p class="gbc-panel gbc-panel--info gbc-body">{move || flow.fc(M::NoEdit)}</p> }

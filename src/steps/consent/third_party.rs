@@ -28,8 +28,14 @@ pub fn ThirdPartyCard(
         }
     });
     let links = [
-        (client.client_uri, Signal::derive(move || flow.fc(M::LinkWebsite))),
-        (client.policy_uri, Signal::derive(move || flow.t(M::LinkPolicy))),
+        (
+            client.client_uri,
+            Signal::derive(move || flow.fc(M::LinkWebsite)),
+        ),
+        (
+            client.policy_uri,
+            Signal::derive(move || flow.t(M::LinkPolicy)),
+        ),
         (client.tos_uri, Signal::derive(move || flow.t(M::LinkTos))),
     ]
     .into_iter()

@@ -5,59 +5,16 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use consent_api::{ConsentContext, Hint, Method, SignIn, ThirdParty};
 use serde::Serialize;
 
-use super::{CustomerView, customer_view, ensure_pending, load_bound, load_for_read};
+use super::{customer_view, ensure_pending, load_bound, load_for_read};
 use crate::AppState;
 use crate::error::ApiError;
 use crate::scope::{parse_stored, sign_in_hint};
 use crate::security::csrf;
-use crate::store::{Meter, ScopeOfUse};
-
-/// The sign-in methods this custodian offers, in order of preference.
-pub const SIGN_IN_METHODS: [&str; 4] = ["password", "account_otp", "phone_otp", "email_otp"];
-
-/// `ThirdParty`.
-#[derive(Debug, Serialize)]
-pub struct ThirdParty {
-    client_id: String,
-    name: String,
-    logo_uri: Option<String>,
-    client_uri: Option<String>,
-    policy_uri: Option<String>,
-    tos_uri: Option<String>,
-}
-
-/// `SignIn.hint`.
-#[derive(Debug, Serialize)]
-pub struct Hint {
-    method: &'static str,
-    value: Option<String>,
-}
-
-/// `SignIn`.
-#[derive(Debug, Serialize)]
-pub struct SignIn {
-    methods: Vec<&'static str>,
-    hint: Option<Hint>,
-}
-
-/// `ConsentContext`.
-#[derive(Debug, Serialize)]
-pub struct ConsentContext {
-    request_id: String,
-    csrf_token: String,
-    expires_at: i64,
-    now: i64,
-    client: ThirdParty,
-    scope: String,
-    scope_of_use: Option<ScopeOfUse>,
-    editable: bool,
-    default_end_date: i64,
-    embed_origins: Vec<String>,
-    sign_in: SignIn,
-    customer: Option<CustomerView>,
-}
+use crate::store::Meter;
+use crate::unix;
 
 /// The context handler.
 pub async fn get_context(
@@ -91,8 +48,8 @@ pub async fn get_context(
     let ctx = ConsentContext {
         request_id,
         csrf_token: csrf::token(state.key(), &bound.session.session_id),
-        expires_at: bound.request.expires_at,
-        now,
+        expires_at: unix(bound.request.expires_at),
+        now: unix(now),
         client: ThirdParty {
             client_id: client.client_id.clone(),
             name: client.name.clone(),
@@ -102,12 +59,16 @@ pub async fn get_context(
             tos_uri: client.tos_uri.clone(),
         },
         scope: scope.to_string(),
-        scope_of_use,
+        scope_of_use: scope_of_use.map(|s| consent_api::ScopeOfUse {
+            name: s.name,
+            text: s.text,
+            url: s.url,
+        }),
         editable: !scope.no_edit(),
-        default_end_date: now + state.config().default_authorization_seconds as i64,
+        default_end_date: unix(now) + state.config().default_authorization_seconds,
         embed_origins: client.frame_ancestors.clone(),
         sign_in: SignIn {
-            methods: SIGN_IN_METHODS.to_vec(),
+            methods: Method::ALL.to_vec(),
             hint: sign_in_hint(&scope).map(|(method, value)| Hint { method, value }),
         },
         customer,

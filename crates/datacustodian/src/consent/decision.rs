@@ -13,33 +13,16 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
-use serde::{Deserialize, Serialize};
+use consent_api::{Decision, DecisionKind, DecisionResult, Outcome};
 
 use super::{ensure_pending, json_body, load_bound};
 use crate::AppState;
-use crate::customer_api::{Receipt, receipt};
+use crate::customer_api::receipt;
 use crate::error::ApiError;
 use crate::oauth::redirect_with;
 use crate::oauth::token::authorization_record;
 use crate::scope::{DecisionChoices, narrow_decision, parse_stored};
 use crate::security::secrets::{Purpose, new_secret};
-
-#[derive(Deserialize)]
-struct DecisionBody {
-    decision: String,
-    function_blocks: Option<Vec<u16>>,
-    history_length: Option<u64>,
-    end_date: Option<u64>,
-    meters: Option<Vec<String>>,
-}
-
-/// `DecisionResult`.
-#[derive(Debug, Serialize)]
-pub struct DecisionResult {
-    outcome: &'static str,
-    redirect_to: String,
-    receipt: Option<Receipt>,
-}
 
 fn decided() -> ApiError {
     ApiError::new(
@@ -59,13 +42,13 @@ pub async fn decide(
     let bound = load_bound(&state, &headers, &request_id, true).await?;
     let now = state.now();
     ensure_pending(&bound.request, now, StatusCode::CONFLICT)?;
-    let b: DecisionBody = json_body(&body)?;
+    let b: Decision = json_body(&body)?;
     let req = &bound.request;
     let iss = state.config().public_url.clone();
     let mut params: Vec<(&str, &str)> = Vec::new();
 
-    match b.decision.as_str() {
-        "decline" => {
+    match b.decision {
+        DecisionKind::Decline => {
             if !state
                 .store()
                 .decline_request(&req.request_key, &bound.session.session_id, now)
@@ -80,12 +63,12 @@ pub async fn decide(
             }
             params.push(("iss", &iss));
             Ok(Json(DecisionResult {
-                outcome: "declined",
+                outcome: Outcome::Declined,
                 redirect_to: redirect_with(&req.redirect_uri, &params),
                 receipt: None,
             }))
         }
-        "authorize" => {
+        DecisionKind::Authorize => {
             let customer_id = bound
                 .session
                 .customer_id
@@ -140,13 +123,10 @@ pub async fn decide(
             }
             params.push(("iss", &iss));
             Ok(Json(DecisionResult {
-                outcome: "authorized",
+                outcome: Outcome::Authorized,
                 redirect_to: redirect_with(&req.redirect_uri, &params),
                 receipt: Some(receipt(&authorization, &client.name, &meters, now)),
             }))
         }
-        other => Err(ApiError::invalid_request(format!(
-            "decision must be authorize or decline, not {other:?}"
-        ))),
     }
 }

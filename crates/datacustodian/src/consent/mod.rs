@@ -13,7 +13,6 @@ pub mod otp;
 pub mod sign_in;
 
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
-use serde::Serialize;
 
 use crate::AppState;
 use crate::error::ApiError;
@@ -32,20 +31,31 @@ pub struct Bound {
     pub set_cookie: Option<HeaderValue>,
 }
 
-/// The `Customer` schema.
-#[derive(Debug, Serialize)]
-pub struct CustomerView {
-    /// Shown name.
-    pub display_name: String,
-    /// The customer's meters.
-    pub meters: Vec<Meter>,
+/// A stored meter as the consent API shows it.
+pub fn wire_meter(m: &Meter) -> consent_api::Meter {
+    use consent_api::ServiceKind;
+    consent_api::Meter {
+        said: m.said.clone(),
+        label: m.label.clone(),
+        address: m.address.clone(),
+        service_kind: match m.service_kind.as_deref() {
+            Some("electricity") => Some(ServiceKind::Electricity),
+            Some("gas") => Some(ServiceKind::Gas),
+            Some("water") => Some(ServiceKind::Water),
+            _ => None,
+        },
+    }
 }
 
 /// The customer as the consent API shows them.
-pub async fn customer_view(state: &AppState, c: &Customer) -> Result<CustomerView, ApiError> {
-    Ok(CustomerView {
+pub async fn customer_view(
+    state: &AppState,
+    c: &Customer,
+) -> Result<consent_api::Customer, ApiError> {
+    let meters = state.store().meters(&c.customer_id).await?;
+    Ok(consent_api::Customer {
         display_name: c.display_name.clone(),
-        meters: state.store().meters(&c.customer_id).await?,
+        meters: meters.iter().map(wire_meter).collect(),
     })
 }
 
