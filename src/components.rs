@@ -45,7 +45,7 @@ pub fn ErrorSummary() -> impl IntoView {
         <div class="gbc-error-summary" tabindex="-1" hidden=move || flow.errors.with(Vec::is_empty)>
             <div role="alert" aria-labelledby=title_id.clone()>
                 <h2 class="gbc-error-summary__title" id=title_id.clone()>
-                    {move || flow.t(M::ErrorSummaryTitle)}
+                    {flow.t(M::ErrorSummaryTitle)}
                 </h2>
                 <ul class="gbc-error-summary__list" on:click=to_field>
                     {move || {
@@ -73,8 +73,7 @@ pub fn ErrorSummary() -> impl IntoView {
 #[component]
 pub fn Heading(
     /// The text.
-    #[prop(into)]
-    text: Signal<String>,
+    text: String,
 ) -> impl IntoView {
     if use_flow().hosted() {
         view! { <h1 class="gbc-h" tabindex="-1">{text}</h1> }.into_any()
@@ -87,8 +86,7 @@ pub fn Heading(
 #[component]
 pub fn SubHeading(
     /// The text.
-    #[prop(into)]
-    text: Signal<String>,
+    text: String,
 ) -> impl IntoView {
     if use_flow().hosted() {
         view! { <h2 class="gbc-h2">{text}</h2> }.into_any()
@@ -123,7 +121,7 @@ pub fn InlineError(
     let error = Memo::new(move |_| flow.error_for(&key));
     view! {
         <p class="gbc-error-message" id=format!("{id}-error") hidden=move || error.with(Option::is_none)>
-            <span class="gbc-vh">{move || format!("{} ", flow.t(M::ErrorInline))}</span>
+            <span class="gbc-vh">{format!("{} ", flow.t(M::ErrorInline))}</span>
             <span>{move || error.get().unwrap_or_default()}</span>
         </p>
     }
@@ -200,8 +198,8 @@ pub fn TextField(
     let has_error2 = has_error.clone();
     view! {
         <div class=move || if has_error() { "gbc-field gbc-field--error" } else { "gbc-field" }>
-            <label class="gbc-label" for=id.clone()>{move || flow.t(label)}</label>
-            {hint.map(|h| view! { <p class="gbc-hint" id=hint_id.clone()>{move || flow.t(h)}</p> })}
+            <label class="gbc-label" for=id.clone()>{flow.t(label)}</label>
+            {hint.map(|h| view! { <p class="gbc-hint" id=hint_id.clone()>{flow.t(h)}</p> })}
             <InlineError id=id.clone() />
             <input
                 class="gbc-input"
@@ -256,11 +254,10 @@ pub fn Choices(
     #[prop(optional)]
     radio: bool,
     /// The legend.
-    #[prop(into)]
-    legend: Signal<String>,
+    legend: String,
     /// A hint under the legend.
     #[prop(optional, into)]
-    hint: Option<Signal<String>>,
+    hint: Option<String>,
     /// The choices.
     choices: Vec<Choice>,
     /// Whether the choice with this value is checked (tracked).
@@ -273,7 +270,7 @@ pub fn Choices(
         .first()
         .map(|c| flow.id(&c.name))
         .unwrap_or_default();
-    let hint_id = hint.map(|_| flow.id(&format!("{name}-hint")));
+    let hint_id = hint.as_ref().map(|_| flow.id(&format!("{name}-hint")));
     let group = flow.id(name);
     let key = first.clone();
     let has_error = move || flow.error_for(&key).is_some();
@@ -319,8 +316,7 @@ pub fn Choices(
 #[component]
 pub fn Row(
     /// The key.
-    #[prop(into)]
-    key: Signal<String>,
+    key: String,
     /// The value's lines.
     value: Vec<String>,
 ) -> impl IntoView {
@@ -343,8 +339,7 @@ pub fn ExternalLink(
     /// The URL.
     href: String,
     /// The link text.
-    #[prop(into)]
-    text: Signal<String>,
+    text: String,
 ) -> impl IntoView {
     let flow = use_flow();
     crate::model::is_web_url(&href).then(|| {
@@ -352,7 +347,7 @@ pub fn ExternalLink(
             <a class="gbc-link" href=href target="_blank" rel="noopener noreferrer">
                 {text}
                 " "
-                <span class="gbc-new-tab">{move || flow.t(M::NewTab)}</span>
+                <span class="gbc-new-tab">{flow.t(M::NewTab)}</span>
             </a>
         }
     })

@@ -180,8 +180,9 @@ pub struct Flow {
     pub status: RwSignal<String>,
     /// The errors of the current step (the error summary).
     pub errors: RwSignal<Vec<FieldError>>,
-    /// The messages.
-    pub i18n: RwSignal<I18n>,
+    /// The messages (set before the first step shows: a bundle from
+    /// `messages_url` is loaded first, so the text of a step never changes).
+    pub i18n: StoredValue<I18n>,
     /// Set once the context lists `parent_origin` in `embed_origins`.
     pub post_to_parent: RwSignal<bool>,
     /// Whether `gb-consent:ready` was sent.
@@ -210,7 +211,7 @@ impl Flow {
             held: RwSignal::new(false),
             status: RwSignal::new(String::new()),
             errors: RwSignal::new(Vec::new()),
-            i18n: RwSignal::new(i18n),
+            i18n: StoredValue::new(i18n),
             post_to_parent: RwSignal::new(false),
             ready_sent: StoredValue::new(false),
             root: NodeRef::new(),
@@ -222,14 +223,14 @@ impl Flow {
         self.env.try_with_value(f)
     }
 
-    /// A message (tracked: follows a bundle loaded later).
+    /// A message.
     pub fn t(&self, m: M) -> String {
-        self.i18n.with(|i| i.t(m).to_string())
+        self.i18n.with_value(|i| i.t(m).to_string())
     }
 
     /// A message with placeholders filled in.
     pub fn f(&self, m: M, args: &[(&str, &str)]) -> String {
-        self.i18n.with(|i| i.f(m, args))
+        self.i18n.with_value(|i| i.f(m, args))
     }
 
     /// A message with `{client}` filled in.
@@ -240,7 +241,7 @@ impl Flow {
 
     /// The language.
     pub fn lang(&self) -> Lang {
-        self.i18n.with_untracked(|i| i.lang)
+        self.i18n.with_value(|i| i.lang)
     }
 
     /// A document-unique element id.
@@ -278,7 +279,7 @@ impl Flow {
     /// The third party's name.
     pub fn client_name(&self) -> String {
         self.ctx
-            .with(|c| c.as_ref().map(|c| c.client.name.clone()))
+            .with_untracked(|c| c.as_ref().map(|c| c.client.name.clone()))
             .unwrap_or_default()
     }
 
@@ -397,7 +398,7 @@ impl Flow {
             let url = self.env(|e| e.messages_url.clone()).flatten();
             if let Some(url) = url.filter(|u| !u.is_empty()) {
                 let bundle = crate::api::load_json(&api.transport(), &url).await;
-                self.i18n.update(|i| i.apply(&bundle));
+                self.i18n.update_value(|i| i.apply(&bundle));
             }
             if self.env(|e| e.request_id.is_empty()).unwrap_or(true) {
                 self.fail(Failure::Unknown);
@@ -476,7 +477,7 @@ impl Flow {
             .and_then(|h| h.text_content())
             .unwrap_or_default();
         let mut title = String::new();
-        self.i18n.with_untracked(|i| {
+        self.i18n.with_value(|i| {
             if self.errors.with_untracked(|e| !e.is_empty()) {
                 title.push_str(i.t(M::ErrorPrefix));
             }

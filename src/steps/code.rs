@@ -162,19 +162,19 @@ pub fn CodeStep() -> impl IntoView {
     };
     view! {
         <div class="gbc-step">
-            <Heading text=move || flow.t(title) />
+            <Heading text=flow.t(title) />
             <p class="gbc-body">
                 {move || flow.challenge.with(|c| c.as_ref().map(|c| sent_text(flow, c)))}
             </p>
-            {mailbox_only.then(|| view! { <p class="gbc-hint">{move || flow.t(M::CodeEmailNote)}</p> })}
+            {mailbox_only.then(|| view! { <p class="gbc-hint">{flow.t(M::CodeEmailNote)}</p> })}
             <form class="gbc-form" novalidate on:submit=on_submit>
                 <TextField name="code" label=M::FieldCode hint=M::HintCode kind=FieldKind::numeric("one-time-code") value=s.code disabled=s.locked />
                 <div class="gbc-actions">
                     <button type="submit" class="gbc-button" hidden=s.locked disabled=check.pending()>
-                        {move || flow.t(M::CodeSubmit)}
+                        {flow.t(M::CodeSubmit)}
                     </button>
                     <button type="button" class="gbc-button" hidden=move || !s.locked.get() on:click=move |_| back()>
-                        {move || flow.t(M::StartAgain)}
+                        {flow.t(M::StartAgain)}
                     </button>
                 </div>
             </form>
@@ -210,7 +210,7 @@ fn Resend(
     };
     view! {
         <div class="gbc-resend">
-            <p class="gbc-body gbc-resend__question">{move || flow.t(M::ResendQuestion)}</p>
+            <p class="gbc-body gbc-resend__question">{flow.t(M::ResendQuestion)}</p>
             <button
                 type="button"
                 class="gbc-button gbc-button--secondary"
@@ -221,12 +221,12 @@ fn Resend(
                     }
                 }
             >
-                {move || flow.t(M::Resend)}
+                {flow.t(M::Resend)}
             </button>
             <p class="gbc-hint">{wait_text}</p>
             <p class="gbc-body">
                 <button type="button" class="gbc-linkbutton" on:click=move |_| start_again.run(())>
-                    {move || flow.t(M::OtherWay)}
+                    {flow.t(M::OtherWay)}
                 </button>
             </p>
         </div>

@@ -69,8 +69,7 @@ pub fn decision_action(flow: Flow) -> Action<Decision, ()> {
 #[component]
 pub fn DeclineButton(
     /// The text.
-    #[prop(into)]
-    label: Signal<String>,
+    label: String,
     /// Posts the decision.
     action: Action<Decision, ()>,
     /// A request is in flight.
@@ -134,23 +133,23 @@ pub fn DoneStep() -> impl IntoView {
     view! {
         <div class="gbc-step gbc-done">
             {if authorized {
-                view! { <Heading text=move || flow.fc(M::DoneTitle) /> }.into_any()
+                view! { <Heading text=flow.fc(M::DoneTitle) /> }.into_any()
             } else {
                 view! {
-                    <Heading text=move || flow.t(M::DeclinedTitle) />
-                    <p class="gbc-body">{move || flow.fc(M::DeclinedBody)}</p>
+                    <Heading text=flow.t(M::DeclinedTitle) />
+                    <p class="gbc-body">{flow.fc(M::DeclinedBody)}</p>
                 }
                     .into_any()
             }}
             {res.receipt.map(|rc| view! { <ReceiptPanel receipt=rc /> })}
-            {authorized.then(|| view! { <p class="gbc-body">{move || flow.t(M::DoneRevoke)}</p> })}
+            {authorized.then(|| view! { <p class="gbc-body">{flow.t(M::DoneRevoke)}</p> })}
             <p class="gbc-body gbc-countdown" hidden=move || left.get() == 0>{countdown}</p>
             <div class="gbc-actions">
                 // A button, not a link: the URL holds the authorization
                 // code, which stays out of the page's DOM.
                 {link_ok.then(|| view! {
                     <button type="button" class="gbc-button" on:click=move |_| flow.follow_redirect()>
-                        {move || flow.fc(M::DoneContinue)}
+                        {flow.fc(M::DoneContinue)}
                     </button>
                 })}
                 {authorized.then(|| view! {
@@ -162,10 +161,10 @@ pub fn DoneStep() -> impl IntoView {
                             let _ = window().print();
                         }
                     >
-                        {move || flow.t(M::DonePrint)}
+                        {flow.t(M::DonePrint)}
                     </button>
                     <button type="button" class="gbc-linkbutton gbc-noprint" hidden=move || left.get() == 0 on:click=move |_| left.set(0)>
-                        {move || flow.t(M::DoneStay)}
+                        {flow.t(M::DoneStay)}
                     </button>
                 })}
             </div>
@@ -192,10 +191,10 @@ fn ReceiptPanel(
         .map(|s| plain_lines(flow, &s))
         .unwrap_or_default();
     let meters: Vec<String> = rc.meters.iter().map(|m| meter_text(flow, m)).collect();
-    let row = |m: M, v: Vec<String>| view! { <Row key=move || flow.t(m) value=v /> };
+    let row = |m: M, v: Vec<String>| view! { <Row key=flow.t(m) value=v /> };
     view! {
         <div class="gbc-panel gbc-receipt">
-            <SubHeading text=move || flow.t(M::DoneReceipt) />
+            <SubHeading text=flow.t(M::DoneReceipt) />
             <dl class="gbc-summary-list">
                 {row(M::ReceiptWith, vec![third])}
                 {(!what.is_empty()).then(|| row(M::ReceiptData, what))}

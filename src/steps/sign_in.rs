@@ -226,8 +226,8 @@ pub fn SignInStep() -> impl IntoView {
     let shows = move |m: Method| offered.contains(&m);
     view! {
         <div class="gbc-step">
-            <Heading text=move || flow.t(M::SignInTitle) />
-            <p class="gbc-body">{move || flow.fc(M::SignInIntro)}</p>
+            <Heading text=flow.t(M::SignInTitle) />
+            <p class="gbc-body">{flow.fc(M::SignInIntro)}</p>
             <form class="gbc-form" novalidate on:submit=on_submit>
                 <MethodChoice methods=methods method=form.method />
                 {shows(Method::Password).then(|| view! { <PasswordFields form=form /> })}
@@ -254,7 +254,7 @@ pub fn SignInStep() -> impl IntoView {
                             flow.t(if form.method.get() == Method::Password { M::SignInSubmit } else { M::SendCode })
                         }}
                     </button>
-                    <DeclineButton label=Signal::derive(move || flow.fc(M::CancelToClient)) action=decline busy=busy />
+                    <DeclineButton label=flow.fc(M::CancelToClient) action=decline busy=busy />
                 </div>
             </form>
         </div>
@@ -286,7 +286,7 @@ fn MethodChoice(
             <Choices
                 name="method"
                 radio=true
-                legend=move || flow.t(M::MethodLegend)
+                legend=flow.t(M::MethodLegend)
                 choices=choices
                 checked=Callback::new(move |v: String| by_name(&v) == Some(method.get()))
                 on_change=Callback::new(move |(v, _): (String, bool)| {
@@ -336,7 +336,7 @@ fn AccountFields(
             <Choices
                 name="channel"
                 radio=true
-                legend=move || flow.t(M::ChannelLegend)
+                legend=flow.t(M::ChannelLegend)
                 choices=choices
                 checked=Callback::new(move |v: String| (v == "email") == form.email_channel.get())
                 on_change=Callback::new(move |(v, _): (String, bool)| {

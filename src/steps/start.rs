@@ -15,7 +15,7 @@ pub fn Loading() -> impl IntoView {
     view! {
         <div class="gbc-loading">
             <span class="gbc-spinner" aria-hidden="true"></span>
-            <p class="gbc-loading__text">{move || flow.t(M::Loading)}</p>
+            <p class="gbc-loading__text">{flow.t(M::Loading)}</p>
         </div>
     }
 }
@@ -28,11 +28,11 @@ pub fn FailurePage() -> impl IntoView {
     let (title, body) = failure.messages();
     view! {
         <div class="gbc-step gbc-failure" data-failure=failure.code()>
-            <Heading text=move || flow.t(title) />
-            <p class="gbc-body">{move || flow.t(body)}</p>
+            <Heading text=flow.t(title) />
+            <p class="gbc-body">{flow.t(body)}</p>
             <Show when=move || failure.retryable()>
                 <button type="button" class="gbc-button" on:click=move |_| flow.load()>
-                    {move || flow.t(M::Retry)}
+                    {flow.t(M::Retry)}
                 </button>
             </Show>
         </div>

@@ -39,7 +39,7 @@ pub fn MeterChoice() -> impl IntoView {
     if choices.is_empty() {
         return view! {
             <div class="gbc-panel gbc-panel--warning">
-                <p class="gbc-body">{move || flow.t(M::MetersNone)}</p>
+                <p class="gbc-body">{flow.t(M::MetersNone)}</p>
             </div>
         }
         .into_any();
@@ -51,7 +51,7 @@ pub fn MeterChoice() -> impl IntoView {
             .map(|m| meter_text(flow, m))
             .collect();
         return view! {
-            <p class="gbc-body">{move || flow.t(M::MetersLegend)}</p>
+            <p class="gbc-body">{flow.t(M::MetersLegend)}</p>
             <Lines items=items />
         }
         .into_any();
@@ -80,8 +80,8 @@ pub fn MeterChoice() -> impl IntoView {
     view! {
         <Choices
             name="meters"
-            legend=move || flow.t(M::MetersLegend)
-            hint=Signal::stored(hint)
+            legend=flow.t(M::MetersLegend)
+            hint=hint
             choices=choices
             checked=Callback::new(move |v: String| c.sel.with(|s| s.meters.contains(&v)))
             on_change=Callback::new(move |(v, on): (String, bool)| {
@@ -101,7 +101,7 @@ pub fn HistoryChoice() -> impl IntoView {
         c.plan(|p| (p.requested.history_length, p.history_options(), p.editable));
     let requested = requested?;
     if !(editable && options.len() > 1) {
-        let row = view! { <Row key=move || flow.t(M::HistoryLegend) value=vec![history_text(flow, requested)] /> };
+        let row = view! { <Row key=flow.t(M::HistoryLegend) value=vec![history_text(flow, requested)] /> };
         return Some(view! { <dl class="gbc-summary-list">{row}</dl> }.into_any());
     }
     let choices = options
@@ -120,7 +120,7 @@ pub fn HistoryChoice() -> impl IntoView {
             <Choices
                 name="history"
                 radio=true
-                legend=move || flow.t(M::HistoryLegend)
+                legend=flow.t(M::HistoryLegend)
                 choices=choices
                 checked=Callback::new(move |v: String| {
                     c.sel.with(|s| s.history.map(|h| h.to_string()) == Some(v))
@@ -143,7 +143,7 @@ pub fn EndDateChoice() -> impl IntoView {
     if !(editable && options.len() > 1) {
         return view! {
             <dl class="gbc-summary-list">
-                <Row key=move || flow.fc(M::EndLegend) value=vec![end_text(flow, end)] />
+                <Row key=flow.fc(M::EndLegend) value=vec![end_text(flow, end)] />
             </dl>
         }
         .into_any();
@@ -163,8 +163,8 @@ pub fn EndDateChoice() -> impl IntoView {
         <Choices
             name="end"
             radio=true
-            legend=move || flow.fc(M::EndLegend)
-            hint=Signal::derive(move || flow.t(M::EndHint))
+            legend=flow.fc(M::EndLegend)
+            hint=flow.t(M::EndHint)
             choices=choices
             checked=Callback::new(move |v: String| c.sel.with(|s| s.end.to_string() == v))
             on_change=Callback::new(move |(v, _): (String, bool)| {

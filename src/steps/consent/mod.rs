@@ -115,12 +115,12 @@ pub fn ConsentStep() -> impl IntoView {
     });
     view! {
         <div class="gbc-step">
-            <Heading text=move || flow.fc(M::ConsentTitle) />
+            <Heading text=flow.fc(M::ConsentTitle) />
             <third_party::ThirdPartyCard client=ctx.client />
             {signed_in_as}
             <third_party::ScopeOfUsePanel scope_of_use=ctx.scope_of_use />
             <form class="gbc-form" novalidate on:submit=on_submit>
-                <SubHeading text=move || flow.t(M::ShareHeading) />
+                <SubHeading text=flow.t(M::ShareHeading) />
                 <share::WhatYouShare />
                 <choices::MeterChoice />
                 <choices::HistoryChoice />
@@ -129,9 +129,9 @@ pub fn ConsentStep() -> impl IntoView {
                 <summary::GrantSummary />
                 <div class="gbc-actions">
                     <button type="submit" class="gbc-button" disabled=busy>
-                        {move || flow.t(M::Authorize)}
+                        {flow.t(M::Authorize)}
                     </button>
-                    <DeclineButton label=Signal::derive(move || flow.t(M::Decline)) action=decide busy=busy />
+                    <DeclineButton label=flow.t(M::Decline) action=decide busy=busy />
                 </div>
             </form>
         </div>

@@ -23,17 +23,17 @@ pub fn WhatYouShare() -> impl IntoView {
         (p.editable, plain_of(&p.base), receive, p.commodity.clone())
     });
     let noedit = (!editable).then(|| {
-        view! { <p class="gbc-panel gbc-panel--info gbc-body">{move || flow.fc(M::NoEdit)}</p> }
+        view! { <p class="gbc-panel gbc-panel--info gbc-body">{flow.fc(M::NoEdit)}</p> }
     });
     let base = (!base.is_empty()).then(|| {
         view! {
-            <p class="gbc-body">{move || flow.t(M::BaseNote)}</p>
+            <p class="gbc-body">{flow.t(M::BaseNote)}</p>
             <Lines items=base />
         }
     });
     let receive = (!receive.is_empty()).then(|| {
         view! {
-            <p class="gbc-body">{move || flow.fc(M::Receive)}</p>
+            <p class="gbc-body">{flow.fc(M::Receive)}</p>
             <Lines items=receive />
         }
     });
@@ -48,7 +48,7 @@ pub fn WhatYouShare() -> impl IntoView {
                 .collect::<Vec<_>>()
         });
         view! {
-            <p class="gbc-body">{move || flow.t(M::Commodity)}</p>
+            <p class="gbc-body">{flow.t(M::Commodity)}</p>
             <Lines items=items />
         }
     });
@@ -74,7 +74,7 @@ fn AccountDetails() -> impl IntoView {
     if !editable {
         let lines: Vec<String> = ids.iter().map(|id| plain(*id, lang)).collect();
         return view! {
-            <p class="gbc-body">{move || flow.t(M::OptionalLegend)}</p>
+            <p class="gbc-body">{flow.t(M::OptionalLegend)}</p>
             <Lines items=lines />
         }
         .into_any();
@@ -86,8 +86,8 @@ fn AccountDetails() -> impl IntoView {
     view! {
         <Choices
             name="data"
-            legend=move || flow.t(M::OptionalLegend)
-            hint=Signal::derive(move || flow.t(M::OptionalHint))
+            legend=flow.t(M::OptionalLegend)
+            hint=flow.t(M::OptionalHint)
             choices=choices
             checked=Callback::new(move |v: String| {
                 c.sel.with(|s| s.customer_data.iter().any(|x| x.to_string() == v))

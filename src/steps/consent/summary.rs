@@ -32,13 +32,13 @@ pub fn TechnicalDetails(
             .collect::<Vec<_>>()
             .join(", ")
     };
-    let row = |m: M, v: String| view! { <Row key=move || flow.t(m) value=vec![v] /> };
+    let row = |m: M, v: String| view! { <Row key=flow.t(m) value=vec![v] /> };
     let granted = move || c.grant().map(|g| g.to_string()).unwrap_or_default();
     view! {
         <details class="gbc-details">
-            <summary class="gbc-details__summary">{move || flow.t(M::Technical)}</summary>
+            <summary class="gbc-details__summary">{flow.t(M::Technical)}</summary>
             <div class="gbc-details__body">
-                <p class="gbc-body">{move || flow.t(M::TechBlocks)}</p>
+                <p class="gbc-body">{flow.t(M::TechBlocks)}</p>
                 <Lines items=blocks />
                 <dl class="gbc-summary-list">
                     {(!r.interval_durations.is_empty())
@@ -49,11 +49,11 @@ pub fn TechnicalDetails(
                     {r.history_length.map(|h| row(M::TechHistory, h.to_string()))}
                     {row(M::TechEnd, end.to_string())}
                     <div>
-                        <dt>{move || flow.t(M::TechRequested)}</dt>
+                        <dt>{flow.t(M::TechRequested)}</dt>
                         <dd><code class="gbc-code">{requested}</code></dd>
                     </div>
                     <div>
-                        <dt>{move || flow.t(M::TechGranted)}</dt>
+                        <dt>{flow.t(M::TechGranted)}</dt>
                         <dd><code class="gbc-code">{granted}</code></dd>
                     </div>
                 </dl>
@@ -80,8 +80,8 @@ pub fn GrantSummary() -> impl IntoView {
     };
     view! {
         <div class="gbc-panel gbc-summary">
-            <SubHeading text=move || flow.t(M::SummaryHeading) />
-            <p class="gbc-body">{move || flow.fc(M::SummaryIntro)}</p>
+            <SubHeading text=flow.t(M::SummaryHeading) />
+            <p class="gbc-body">{flow.fc(M::SummaryIntro)}</p>
             <Lines items=lines />
             <p class="gbc-body gbc-summary-problem">{problem}</p>
         </div>

@@ -20,7 +20,7 @@ pub fn ThirdPartyCard(
             <img
                 class="gbc-client__logo"
                 src=src
-                alt=move || flow.fc(M::ClientLogo)
+                alt=flow.fc(M::ClientLogo)
                 width="48"
                 height="48"
                 referrerpolicy="no-referrer"
@@ -30,13 +30,13 @@ pub fn ThirdPartyCard(
     let links = [
         (
             client.client_uri,
-            Signal::derive(move || flow.fc(M::LinkWebsite)),
+            flow.fc(M::LinkWebsite),
         ),
         (
             client.policy_uri,
-            Signal::derive(move || flow.t(M::LinkPolicy)),
+            flow.t(M::LinkPolicy),
         ),
-        (client.tos_uri, Signal::derive(move || flow.t(M::LinkTos))),
+        (client.tos_uri, flow.t(M::LinkTos)),
     ]
     .into_iter()
     .filter_map(|(u, text)| u.filter(|u| is_web_url(u)).map(|u| (u, text)))
@@ -70,15 +70,15 @@ pub fn ScopeOfUsePanel(
         Some(s) => view! {
             <p class="gbc-body">{s.text}</p>
             {s.url.map(|u| view! {
-                <p class="gbc-body"><ExternalLink href=u text=Signal::derive(move || flow.fc(M::SouMore)) /></p>
+                <p class="gbc-body"><ExternalLink href=u text=flow.fc(M::SouMore) /></p>
             })}
         }
         .into_any(),
-        None => view! { <p class="gbc-body">{move || flow.fc(M::SouNone)}</p> }.into_any(),
+        None => view! { <p class="gbc-body">{flow.fc(M::SouNone)}</p> }.into_any(),
     };
     view! {
         <div class=class>
-            <SubHeading text=move || flow.fc(M::SouHeading) />
+            <SubHeading text=flow.fc(M::SouHeading) />
             {body}
         </div>
     }
