@@ -3,6 +3,7 @@
 
 use espi_scope::catalog;
 use espi_scope::describe::{self, Lang};
+use espi_scope::pkce::{self, Pkce};
 use espi_scope::{Duration, Frequency, ScopeValue, Severity};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -31,10 +32,13 @@ struct Secrets {
 
 impl Secrets {
     fn generate() -> Secrets {
-        let verifier = model::pkce_verifier(&browser::random_bytes::<32>());
+        let Pkce {
+            verifier,
+            challenge,
+        } = Pkce::from_random(&browser::random_bytes::<32>());
         Secrets {
-            state: model::base64url(&browser::random_bytes::<16>()),
-            challenge: model::pkce_challenge(&verifier),
+            state: pkce::base64url(&browser::random_bytes::<16>()),
+            challenge,
             verifier,
         }
     }
