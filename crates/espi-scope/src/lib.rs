@@ -49,7 +49,6 @@ pub mod diagnostic;
 pub mod grammar;
 pub mod model;
 pub mod narrow;
-pub mod packed;
 #[cfg(feature = "pkce")]
 pub mod pkce;
 
