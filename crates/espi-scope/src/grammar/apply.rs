@@ -143,6 +143,16 @@ fn values_empty(ctx: &Ctx<'_>, values: &[Range<usize>]) -> bool {
     values.iter().all(|v| ctx.slice(v).is_empty())
 }
 
+/// The value of a known term being applied.
+struct TermValue<'t> {
+    /// The value segments (several only for a comma-continued list).
+    values: &'t [Range<usize>],
+    /// From the start of the first segment to the end of the last.
+    span: Range<usize>,
+    /// The key was seen before in this scope.
+    duplicate: bool,
+}
+
 /// Applies one term to the scope being read (see the module rules).
 pub(super) fn apply_term(ctx: &mut Ctx<'_>, b: &mut ScopeBuilder, t: Term) {
     let Some(key_range) = t.key.clone() else {
@@ -162,27 +172,26 @@ pub(super) fn apply_term(ctx: &mut Ctx<'_>, b: &mut ScopeBuilder, t: Term) {
     if values_empty(ctx, &t.values) {
         return no_value(ctx, key, "\"FB=\"", &t.span);
     }
-    let duplicate = note_duplicate(ctx, b, key, &t.span);
-    let span = joined_span(&t.values).unwrap_or(t.span.clone());
-    let values = &t.values;
+    let v = TermValue {
+        duplicate: note_duplicate(ctx, b, key, &t.span),
+        span: joined_span(&t.values).unwrap_or(t.span.clone()),
+        values: &t.values,
+    };
     match key {
-        Key::Fb => apply_fb(ctx, b, values, span, &t.span),
-        Key::IntervalDuration | Key::BlockDuration => apply_durations(ctx, b, key, values),
-        Key::SubscriptionFrequency => {
-            apply_subscription_frequency(ctx, b, values, span, duplicate);
-        }
-        Key::HistoryLength => apply_history_length(ctx, b, values, span, duplicate),
+        Key::Fb => apply_fb(ctx, b, &v, &t.span),
+        Key::IntervalDuration | Key::BlockDuration => apply_durations(ctx, b, key, v.values),
+        Key::SubscriptionFrequency => apply_subscription_frequency(ctx, b, &v),
+        Key::HistoryLength | Key::PreferredAuthEndDate => apply_seconds(ctx, b, key, &v),
         Key::AccountCollection => {
-            if let Some(n) = parse_number(ctx, values, key, u64::from(u32::MAX))
-                && !duplicate
+            if let Some(n) = parse_number(ctx, v.values, key, u64::from(u32::MAX))
+                && !v.duplicate
             {
                 b.scope.account_collection = u32::try_from(n).ok();
             }
         }
-        Key::PreferredAuthEndDate => apply_end_date(ctx, b, values, span, duplicate),
-        Key::Br => apply_bulk_id(ctx, b, values, span, duplicate),
+        Key::Br => apply_bulk_id(ctx, b, &v),
         Key::AdditionalScope => {
-            for r in list_items(ctx, values) {
+            for r in list_items(ctx, v.values) {
                 let item = AdditionalScope::from_item(ctx.slice(&r));
                 b.scope.additional_scope.push(item);
             }
@@ -271,14 +280,8 @@ fn note_duplicate(ctx: &mut Ctx<'_>, b: &mut ScopeBuilder, key: Key, span: &Rang
 /// `FB`: a `_` list of numbers up to 65535 (`invalid-function-block`);
 /// their order, duplicates and catalog status are checked by
 /// [`finish_scope`].
-fn apply_fb(
-    ctx: &mut Ctx<'_>,
-    b: &mut ScopeBuilder,
-    values: &[Range<usize>],
-    span: Range<usize>,
-    term_span: &Range<usize>,
-) {
-    let items = list_items(ctx, values);
+fn apply_fb(ctx: &mut Ctx<'_>, b: &mut ScopeBuilder, v: &TermValue<'_>, term_span: &Range<usize>) {
+    let items = list_items(ctx, v.values);
     if items.is_empty() {
         // `FB=_`: only empty items.
         no_value(ctx, Key::Fb, "\"FB=\"", term_span);
@@ -296,8 +299,8 @@ fn apply_fb(
         ctx.push(C::InvalidFunctionBlock, msg, r);
     }
     b.fb_value_span = Some(match b.fb_value_span.take() {
-        Some(old) => old.start..span.end,
-        None => span,
+        Some(old) => old.start..v.span.end,
+        None => v.span.clone(),
     });
 }
 
@@ -315,94 +318,70 @@ fn apply_durations(ctx: &mut Ctx<'_>, b: &mut ScopeBuilder, key: Key, values: &[
 }
 
 /// `SubscriptionFrequency`: one duration (several: `invalid-duration`).
-fn apply_subscription_frequency(
-    ctx: &mut Ctx<'_>,
-    b: &mut ScopeBuilder,
-    values: &[Range<usize>],
-    span: Range<usize>,
-    duplicate: bool,
-) {
-    let items = list_items(ctx, values);
+fn apply_subscription_frequency(ctx: &mut Ctx<'_>, b: &mut ScopeBuilder, v: &TermValue<'_>) {
+    let items = list_items(ctx, v.values);
     if items.len() > 1 {
         let msg = format!(
             "SubscriptionFrequency takes one value, but \"{}\" has several.",
-            ctx.slice(&span)
+            ctx.slice(&v.span)
         );
-        ctx.push(C::InvalidDuration, msg, span);
+        ctx.push(C::InvalidDuration, msg, v.span.clone());
     } else if let Some(r) = items.first()
         && let Some(d) = parse_duration(ctx, r, Key::SubscriptionFrequency)
-        && !duplicate
+        && !v.duplicate
     {
         b.scope.subscription_frequency = Some(d);
     }
 }
 
-/// `HistoryLength`: seconds; 1 to 999 is probably a count
-/// (`ambiguous-history-length`, OpenESPI's `13`).
-fn apply_history_length(
-    ctx: &mut Ctx<'_>,
-    b: &mut ScopeBuilder,
-    values: &[Range<usize>],
-    span: Range<usize>,
-    duplicate: bool,
-) {
-    let Some(n) = parse_number(ctx, values, Key::HistoryLength, u64::MAX) else {
+/// `HistoryLength`, `PreferredAuthEndDate`: whole numbers of seconds,
+/// with a warning when implausible (see [`implausible`]).
+fn apply_seconds(ctx: &mut Ctx<'_>, b: &mut ScopeBuilder, key: Key, v: &TermValue<'_>) {
+    let Some(n) = parse_number(ctx, v.values, key, u64::MAX) else {
         return;
     };
-    if (1..1000).contains(&n) {
-        ctx.push(
+    if let Some((code, msg)) = implausible(key, n) {
+        ctx.push(code, msg, v.span.clone());
+    }
+    if !v.duplicate {
+        let field = if key == Key::HistoryLength {
+            &mut b.scope.history_length
+        } else {
+            &mut b.scope.preferred_auth_end_date
+        };
+        *field = Some(n);
+    }
+}
+
+/// `HistoryLength` 1 to 999 is probably a count (`ambiguous-history-length`,
+/// OpenESPI's `13`); `PreferredAuthEndDate` above 10^11 looks like
+/// milliseconds (`implausible-end-date`).
+fn implausible(key: Key, n: u64) -> Option<(C, String)> {
+    match key {
+        Key::HistoryLength if (1..1000).contains(&n) => Some((
             C::AmbiguousHistoryLength,
             format!(
                 "HistoryLength={n} means {n} seconds of history, which is very short; some older systems meant a count (such as {n} billing periods)."
             ),
-            span,
-        );
-    }
-    if !duplicate {
-        b.scope.history_length = Some(n);
-    }
-}
-
-/// `PreferredAuthEndDate`: unix seconds; above 10^11 it looks like
-/// milliseconds (`implausible-end-date`).
-fn apply_end_date(
-    ctx: &mut Ctx<'_>,
-    b: &mut ScopeBuilder,
-    values: &[Range<usize>],
-    span: Range<usize>,
-    duplicate: bool,
-) {
-    let Some(n) = parse_number(ctx, values, Key::PreferredAuthEndDate, u64::MAX) else {
-        return;
-    };
-    if n > 100_000_000_000 {
-        ctx.push(
+        )),
+        Key::PreferredAuthEndDate if n > 100_000_000_000 => Some((
             C::ImplausibleEndDate,
             format!(
                 "PreferredAuthEndDate={n} is thousands of years away; it looks like milliseconds, but it must be seconds since 1970."
             ),
-            span,
-        );
-    }
-    if !duplicate {
-        b.scope.preferred_auth_end_date = Some(n);
+        )),
+        _ => None,
     }
 }
 
 /// `BR`: the bulk id, kept as text; only `[0-9A-Za-z-]` (`invalid-bulk-id`).
-fn apply_bulk_id(
-    ctx: &mut Ctx<'_>,
-    b: &mut ScopeBuilder,
-    values: &[Range<usize>],
-    span: Range<usize>,
-    duplicate: bool,
-) {
-    let s = joined_text(ctx, values);
+fn apply_bulk_id(ctx: &mut Ctx<'_>, b: &mut ScopeBuilder, v: &TermValue<'_>) {
+    let s = joined_text(ctx, v.values);
     if !s.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-') {
         let msg = format!("The bulk id \"{s}\" should only have letters, digits and \"-\".");
-        ctx.push(C::InvalidBulkId, msg, span);
+        ctx.push(C::InvalidBulkId, msg, v.span.clone());
     }
-    if !duplicate {
+    if !v.duplicate {
         b.scope.bulk_id = Some(s);
     }
 }
