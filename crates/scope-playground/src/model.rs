@@ -1030,7 +1030,8 @@ pub fn term_fields(scope: &EspiScope) -> Vec<Field> {
     out
 }
 
-fn capitalise(s: &str) -> String {
+/// `s` with its first letter in upper case.
+pub fn capitalise(s: &str) -> String {
     let mut c = s.chars();
     match c.next() {
         Some(f) => f.to_uppercase().collect::<String>() + c.as_str(),
