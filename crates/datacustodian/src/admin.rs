@@ -10,8 +10,9 @@ use crate::AppState;
 use crate::consent::otp::normalize_phone;
 use crate::scope::parse_request_scope;
 use crate::security::passwords;
-use crate::security::secrets::{Purpose, b64url, new_id, new_secret, pkce_s256, random_token};
+use crate::security::secrets::{Purpose, new_id, new_secret, random_token};
 use crate::store::{Client, ClientKind, Customer, Meter, ScopeOfUse, StoreError};
+use espi_scope::pkce::{base64url, challenge_s256};
 
 /// The demo third party's client id.
 pub const DEMO_CLIENT_ID: &str = "demo-third-party";
@@ -532,7 +533,7 @@ fn demo_customers() -> Vec<(DemoCustomer, Vec<Meter>)> {
 /// The demo third party's secret. Derived from the HMAC key, so it is the
 /// same on every start with the same key file.
 pub fn demo_client_secret(state: &AppState) -> String {
-    b64url(
+    base64url(
         &state
             .key()
             .hash(Purpose::ClientSecret, "demo-third-party-secret"),
@@ -609,7 +610,7 @@ pub async fn seed_demo(state: &AppState) -> Result<DemoSeed, AdminError> {
         .append_pair("redirect_uri", &redirect_uri)
         .append_pair("scope", DEMO_SCOPE)
         .append_pair("state", &st)
-        .append_pair("code_challenge", &pkce_s256(&code_verifier))
+        .append_pair("code_challenge", &challenge_s256(&code_verifier))
         .append_pair("code_challenge_method", "S256")
         .finish();
     Ok(DemoSeed {

@@ -4,29 +4,44 @@
 
 use axum::http::StatusCode;
 use consent_api::Method;
-use espi_scope::EspiScope;
 use espi_scope::narrow::{Choices, NarrowErrorKind, NarrowPolicy};
+use espi_scope::{DiagnosticCode, EspiScope, ParseError, ParseErrorKind};
 
 use crate::error::ApiError;
 
 /// Reads a requested `scope` value: it must parse without error diagnostics
 /// and hold exactly one ESPI scope (plain OAuth tokens such as `openid` are
-/// ignored: this server grants only ESPI scopes). The error names the
-/// problem.
-pub fn parse_request_scope(raw: &str) -> Result<EspiScope, String> {
-    if raw.trim().is_empty() {
-        return Err("the scope is empty: send an ESPI scope such as FB=1_4_16_51".to_string());
-    }
-    let parsed = espi_scope::parse(raw);
-    if parsed.has_errors() {
-        let msgs: Vec<String> = parsed.errors().map(|d| d.message.clone()).collect();
-        return Err(format!("the scope cannot be read: {}", msgs.join("; ")));
-    }
-    let mut value = parsed.value;
-    match value.scopes.len() {
-        0 => Err("the scope has no ESPI scope (no FB= term)".to_string()),
-        1 => Ok(value.scopes.remove(0)),
-        n => Err(format!("the scope holds {n} ESPI scopes; send exactly one")),
+/// ignored: this server grants only ESPI scopes).
+/// [`scope_error_description`] words the error for the client.
+pub fn parse_request_scope(raw: &str) -> Result<EspiScope, ParseError> {
+    EspiScope::from_request(raw)
+}
+
+/// The OAuth `error_description` of a requested scope that cannot be used.
+pub fn scope_error_description(e: &ParseError) -> String {
+    let empty = e
+        .diagnostics()
+        .iter()
+        .any(|d| d.code == DiagnosticCode::EmptyInput);
+    match e.kind() {
+        ParseErrorKind::Invalid if empty => {
+            "the scope is empty: send an ESPI scope such as FB=1_4_16_51".to_string()
+        }
+        ParseErrorKind::NotExactlyOneScope { espi_scopes: 0, .. } => {
+            "the scope has no ESPI scope (no FB= term)".to_string()
+        }
+        ParseErrorKind::NotExactlyOneScope { espi_scopes: n, .. } => {
+            format!("the scope holds {n} ESPI scopes; send exactly one")
+        }
+        _ => {
+            let msgs: Vec<&str> = e
+                .diagnostics()
+                .iter()
+                .filter(|d| d.is_error())
+                .map(|d| d.message.as_str())
+                .collect();
+            format!("the scope cannot be read: {}", msgs.join("; "))
+        }
     }
 }
 

@@ -177,7 +177,7 @@ async fn response_type_must_be_code() {
 
 fn pkce() -> (String, String) {
     let verifier = datacustodian::security::secrets::random_token(32);
-    let challenge = datacustodian::security::secrets::pkce_s256(&verifier);
+    let challenge = espi_scope::pkce::challenge_s256(&verifier);
     (verifier, challenge)
 }
 
@@ -1288,7 +1288,7 @@ async fn secrets_are_stored_only_as_keyed_hashes() {
     let c = http();
     let (verifier, challenge) = {
         let v = datacustodian::security::secrets::random_token(32);
-        let ch = datacustodian::security::secrets::pkce_s256(&v);
+        let ch = espi_scope::pkce::challenge_s256(&v);
         (v, ch)
     };
     let r = c

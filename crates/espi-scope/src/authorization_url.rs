@@ -20,6 +20,7 @@
 //! ```
 
 use core::fmt;
+use core::ops::Range;
 
 use crate::diagnostic::{Diagnostic, DiagnosticCode as C};
 use crate::grammar;
@@ -181,10 +182,7 @@ impl AuthorizationRequest {
     /// [`grammar::parse`].
     pub fn from_url(url: &str) -> (Option<AuthorizationRequest>, Vec<Diagnostic>) {
         let mut diags = Vec::new();
-        let trimmed_end = url.trim_end().len();
-        let lead = url.len() - url.trim_start().len();
-        let url_body = url.get(lead..trimmed_end).unwrap_or("");
-        let Some(q) = url_body.find('?') else {
+        let Some(parts) = UrlParts::of(url) else {
             diags.push(Diagnostic::new(
                 C::InvalidUrl,
                 "This is not an authorization URL: it has no \"?\" followed by parameters.",
@@ -192,67 +190,161 @@ impl AuthorizationRequest {
             ));
             return (None, diags);
         };
-        let endpoint_base = url_body.get(..q).unwrap_or("").to_string();
+        let query = Query::read(parts.query, parts.query_start, &mut diags);
+        let query_span = parts.query_start..parts.query_start + parts.query.len();
+        let missing = query.check(query_span, &mut diags);
+        if let Some((off, raw)) = query.scope_raw {
+            let parsed = grammar::parse_component(raw, off);
+            diags.extend(parsed.diagnostics);
+        }
+        crate::diagnostic::sort_by_span(&mut diags);
+        if missing {
+            return (None, diags);
+        }
+        (Some(query.into_request(parts.endpoint)), diags)
+    }
+}
+
+/// `endpoint?query#fragment`, spaces at the ends of the URL ignored.
+struct UrlParts<'u> {
+    endpoint: &'u str,
+    query: &'u str,
+    /// Byte offset of the query in the URL.
+    query_start: usize,
+}
+
+impl<'u> UrlParts<'u> {
+    /// `None` when the URL has no `?`.
+    fn of(url: &'u str) -> Option<UrlParts<'u>> {
+        let trimmed_end = url.trim_end().len();
+        let lead = url.len() - url.trim_start().len();
+        let url_body = url.get(lead..trimmed_end).unwrap_or("");
+        let q = url_body.find('?')?;
         let query_start = lead + q + 1;
         let query_end = url_body
             .get(q + 1..)
             .and_then(|rest| rest.find('#'))
             .map_or(trimmed_end, |h| query_start + h);
-        let query = url.get(query_start..query_end).unwrap_or("");
+        Some(UrlParts {
+            endpoint: url_body.get(..q).unwrap_or(""),
+            query: url.get(query_start..query_end).unwrap_or(""),
+            query_start,
+        })
+    }
+}
 
-        let mut values: [Option<String>; 7] = Default::default();
-        let mut extra: Vec<&str> = Vec::new();
-        let mut scope_raw: Option<(usize, &str)> = None;
+/// The parameters of a query: the known ones (in [`PARAMS`] order,
+/// decoded), the other pairs as written, and the raw scope with its offset.
+#[derive(Default)]
+struct Query<'u> {
+    values: [Option<String>; 7],
+    extra: Vec<&'u str>,
+    scope_raw: Option<(usize, &'u str)>,
+}
+
+impl<'u> Query<'u> {
+    /// Reads the `&`-separated pairs of `query` (at `query_start` in the URL).
+    fn read(query: &'u str, query_start: usize, diags: &mut Vec<Diagnostic>) -> Query<'u> {
+        let mut q = Query::default();
         let mut pos = query_start;
         for pair in query.split('&') {
             let pair_start = pos;
             pos += pair.len() + 1;
-            if pair.is_empty() {
-                continue;
+            if !pair.is_empty() {
+                q.read_pair(pair, pair_start, diags);
             }
-            let (k_raw, v_raw, v_off) = match pair.find('=') {
-                Some(i) => (
-                    pair.get(..i).unwrap_or(""),
-                    pair.get(i + 1..).unwrap_or(""),
-                    i + 1,
+        }
+        q
+    }
+
+    /// One `key=value` pair. A known parameter given twice keeps the first
+    /// (`duplicate-parameter`); a value with a bad `%` escape is
+    /// `invalid-percent-encoding` (for the scope, its own diagnostics say so).
+    fn read_pair(&mut self, pair: &'u str, pair_start: usize, diags: &mut Vec<Diagnostic>) {
+        let (k_raw, v_raw, v_off) = match pair.find('=') {
+            Some(i) => (
+                pair.get(..i).unwrap_or(""),
+                pair.get(i + 1..).unwrap_or(""),
+                i + 1,
+            ),
+            None => (pair, "", pair.len()),
+        };
+        let key = form_decode(k_raw).unwrap_or_else(|_| k_raw.to_string());
+        let Some(idx) = PARAMS.iter().position(|p| *p == key) else {
+            self.extra.push(pair);
+            return;
+        };
+        let span = pair_start..pair_start + pair.len();
+        if self.values[idx].is_some() {
+            diags.push(Diagnostic::new(
+                C::DuplicateParameter,
+                format!(
+                    "The parameter \"{key}\" appears more than once; OAuth does not allow that."
                 ),
-                None => (pair, "", pair.len()),
-            };
-            let key = form_decode(k_raw).unwrap_or_else(|_| k_raw.to_string());
-            let Some(idx) = PARAMS.iter().position(|p| *p == key) else {
-                extra.push(pair);
-                continue;
-            };
-            let span = pair_start..pair_start + pair.len();
-            if values[idx].is_some() {
+                span,
+            ));
+            return;
+        }
+        if key == "scope" {
+            self.scope_raw = Some((pair_start + v_off, v_raw));
+        }
+        let value = form_decode(v_raw).unwrap_or_else(|_| {
+            if key != "scope" {
                 diags.push(Diagnostic::new(
-                    C::DuplicateParameter,
-                    format!(
-                        "The parameter \"{key}\" appears more than once; OAuth does not allow that."
-                    ),
+                    C::InvalidPercentEncoding,
+                    format!("The parameter \"{key}\" has a \"%\" that is not followed by two hexadecimal digits."),
                     span,
                 ));
-                continue;
             }
-            if key == "scope" {
-                scope_raw = Some((pair_start + v_off, v_raw));
-            }
-            let value = match form_decode(v_raw) {
-                Ok(v) => v,
-                Err(_) => {
-                    if key != "scope" {
-                        diags.push(Diagnostic::new(
-                            C::InvalidPercentEncoding,
-                            format!("The parameter \"{key}\" has a \"%\" that is not followed by two hexadecimal digits."),
-                            span,
-                        ));
-                    }
-                    grammar::decode_with_map(v_raw, true).text
-                }
-            };
-            values[idx] = Some(value);
-        }
+            grammar::decode_with_map(v_raw, true).text
+        });
+        self.values[idx] = Some(value);
+    }
 
+    /// `missing-parameter` for each required parameter not given (then
+    /// true), `unsupported-response-type`, `missing-state`; spans: the query.
+    fn check(&self, span: Range<usize>, diags: &mut Vec<Diagnostic>) -> bool {
+        let mut missing = false;
+        for (name, v) in PARAMS.iter().zip(&self.values).take(4) {
+            if v.is_none() {
+                missing = true;
+                let why = if *name == "scope" {
+                    " Without a scope the utility cannot know which data is asked for."
+                } else {
+                    ""
+                };
+                let msg = format!("The URL has no \"{name}\" parameter.{why}");
+                diags.push(Diagnostic::new(C::MissingParameter, msg, span.clone()));
+            }
+        }
+        if let Some(rt) = &self.values[0]
+            && rt != "code"
+        {
+            let msg = format!("response_type is \"{rt}\"; Green Button uses \"code\".");
+            diags.push(Diagnostic::new(
+                C::UnsupportedResponseType,
+                msg,
+                span.clone(),
+            ));
+        }
+        if self.values[4].is_none() {
+            diags.push(Diagnostic::new(
+                C::MissingState,
+                "The URL has no \"state\" parameter, which protects the customer against forged requests.",
+                span,
+            ));
+        }
+        missing
+    }
+
+    /// The request (every required parameter present); unknown parameters
+    /// stay in the endpoint.
+    fn into_request(self, endpoint_base: &str) -> AuthorizationRequest {
+        let mut endpoint = endpoint_base.to_string();
+        for (i, e) in self.extra.iter().enumerate() {
+            endpoint.push(if i == 0 { '?' } else { '&' });
+            endpoint.push_str(e);
+        }
         let [
             response_type,
             client_id,
@@ -261,58 +353,8 @@ impl AuthorizationRequest {
             state,
             code_challenge,
             method,
-        ] = values;
-        let mut missing = false;
-        for (name, v) in [
-            ("response_type", &response_type),
-            ("client_id", &client_id),
-            ("redirect_uri", &redirect_uri),
-            ("scope", &scope),
-        ] {
-            if v.is_none() {
-                missing = true;
-                let why = if name == "scope" {
-                    " Without a scope the utility cannot know which data is asked for."
-                } else {
-                    ""
-                };
-                diags.push(Diagnostic::new(
-                    C::MissingParameter,
-                    format!("The URL has no \"{name}\" parameter.{why}"),
-                    query_start..query_end,
-                ));
-            }
-        }
-        if let Some(rt) = &response_type
-            && rt != "code"
-        {
-            diags.push(Diagnostic::new(
-                C::UnsupportedResponseType,
-                format!("response_type is \"{rt}\"; Green Button uses \"code\"."),
-                query_start..query_end,
-            ));
-        }
-        if state.is_none() {
-            diags.push(Diagnostic::new(
-                C::MissingState,
-                "The URL has no \"state\" parameter, which protects the customer against forged requests.",
-                query_start..query_end,
-            ));
-        }
-        if let Some((off, raw)) = scope_raw {
-            let parsed = grammar::parse_component(raw, off);
-            diags.extend(parsed.diagnostics);
-        }
-        crate::diagnostic::sort_by_span(&mut diags);
-        if missing {
-            return (None, diags);
-        }
-        let mut endpoint = endpoint_base;
-        for (i, e) in extra.iter().enumerate() {
-            endpoint.push(if i == 0 { '?' } else { '&' });
-            endpoint.push_str(e);
-        }
-        let req = AuthorizationRequest {
+        ] = self.values;
+        AuthorizationRequest {
             endpoint,
             response_type: response_type.unwrap_or_default(),
             client_id: client_id.unwrap_or_default(),
@@ -321,7 +363,6 @@ impl AuthorizationRequest {
             state,
             code_challenge,
             code_challenge_method: method,
-        };
-        (Some(req), diags)
+        }
     }
 }

@@ -21,8 +21,6 @@
 
 use core::fmt;
 
-use crate::packed;
-
 /// Status of a function block in ESPI 4.0.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
@@ -179,34 +177,15 @@ const UNKNOWN_EN: &str = "An item that is not in the Green Button list, so its m
 const UNKNOWN_ES: &str =
     "Un elemento que no está en la lista de Green Button, por lo que se desconoce su significado";
 
-// The text of the ids that are not scope terms (macros, not consts: the
-// packed tables are built with `concat!`, which takes only literals).
-macro_rules! not_term_en {
-    () => {
-        "A technical item that is not part of a data-sharing request"
-    };
-}
-macro_rules! not_term_es {
-    () => {
-        "Un elemento técnico que no forma parte de una solicitud para compartir datos"
-    };
-}
+// The text of the ids that are not scope terms.
+const RESERVED: (&str, &str, &str) = (
+    "Reserved (not a scope term)",
+    "A technical item that is not part of a data-sharing request",
+    "Un elemento técnico que no forma parte de una solicitud para compartir datos",
+);
 
-// Packed (see `crate::packed`) rather than a `[(&str, &str, &str); 70]`.
-macro_rules! entries {
-    ($(($name:expr, $en:expr, $es:expr $(,)?),)*) => {
-        /// The names, English and Spanish descriptions of ids 1 to 70 (a
-        /// table each, so finding a name scans only the short names).
-        const NAMES: &str = concat!($($name, "\x1f",)*);
-        const EN: &str = concat!($($en, "\x1f",)*);
-        const ES: &str = concat!($($es, "\x1f",)*);
-        const _: () = assert!(
-            packed::count(NAMES) == 70 && packed::count(EN) == 70 && packed::count(ES) == 70
-        );
-    };
-}
-
-entries! {
+/// The name, English and Spanish descriptions of ids 1 to 70.
+const ENTRIES: [(&str, &str, &str); 70] = [
     (
         "Common",
         "Basic information needed to share any of your energy data",
@@ -294,13 +273,13 @@ entries! {
         "An older technical way of sending partial updates, no longer used",
         "Una forma técnica antigua de enviar actualizaciones parciales, que ya no se usa",
     ),
-    ("Reserved (not a scope term)", not_term_en!(), not_term_es!()),
-    ("Reserved (not a scope term)", not_term_en!(), not_term_es!()),
-    ("Reserved (not a scope term)", not_term_en!(), not_term_es!()),
-    ("Reserved (not a scope term)", not_term_en!(), not_term_es!()),
-    ("Reserved (not a scope term)", not_term_en!(), not_term_es!()),
-    ("Reserved (not a scope term)", not_term_en!(), not_term_es!()),
-    ("Reserved (not a scope term)", not_term_en!(), not_term_es!()),
+    RESERVED,
+    RESERVED,
+    RESERVED,
+    RESERVED,
+    RESERVED,
+    RESERVED,
+    RESERVED,
     (
         "Usage Summary with Demands and Previous Day Attributes",
         "Usage summaries with your highest demand and the previous day's usage",
@@ -376,8 +355,8 @@ entries! {
         "Technical details of the app's registration with your utility",
         "Datos técnicos del registro de la aplicación con su compañía",
     ),
-    ("Reserved (not a scope term)", not_term_en!(), not_term_es!()),
-    ("Reserved (not a scope term)", not_term_en!(), not_term_es!()),
+    RESERVED,
+    RESERVED,
     (
         "Manage Authorization Resource",
         "Technical records of the access you have approved",
@@ -513,21 +492,14 @@ entries! {
         "Approving access to your account details by a way other than online, such as on paper",
         "La aprobación del acceso a los datos de su cuenta por un medio que no es en línea, como en papel",
     ),
-}
+];
 
 /// The catalog entry of an id. Never fails: an id outside 1 to 70 gets
 /// [`Status::Unknown`], the role [`ConsentRole::Technical`] and a generic
 /// name and description.
 pub fn function_block(id: u16) -> FunctionBlock {
     let (name, en, es) = match id {
-        1..=70 => {
-            let i = usize::from(id - 1);
-            (
-                packed::entry(NAMES, i),
-                packed::entry(EN, i),
-                packed::entry(ES, i),
-            )
-        }
+        1..=70 => ENTRIES[usize::from(id - 1)],
         _ => (UNKNOWN_NAME, UNKNOWN_EN, UNKNOWN_ES),
     };
     FunctionBlock {
@@ -543,7 +515,7 @@ pub fn function_block(id: u16) -> FunctionBlock {
 /// The official name of an id (`"Interval Metering"` for 4).
 pub fn name_of(id: u16) -> &'static str {
     match id {
-        1..=70 => packed::entry(NAMES, usize::from(id - 1)),
+        1..=70 => ENTRIES[usize::from(id - 1)].0,
         _ => UNKNOWN_NAME,
     }
 }

@@ -161,10 +161,22 @@ const MONTHS_ES: [&str; 12] = [
     "diciembre",
 ];
 
-/// The UTC civil date `(year, month 1-12, day 1-31)` of a unix time
-/// (Howard Hinnant's civil-from-days).
+/// The UTC civil date `(year, month 1-12, day 1-31)` of a unix time.
 pub fn civil_date(unix: u64) -> (i64, u32, u32) {
-    let z = (unix / 86_400) as i64 + 719_468;
+    civil_from_days((unix / 86_400) as i64)
+}
+
+/// The civil date `(year, month 1-12, day 1-31)` of a day count from
+/// 1970-01-01 (negative before it), Howard Hinnant's civil-from-days.
+///
+/// ```
+/// use espi_scope::describe::civil_from_days;
+/// assert_eq!(civil_from_days(0), (1970, 1, 1));
+/// assert_eq!(civil_from_days(-1), (1969, 12, 31));
+/// assert_eq!(civil_from_days(11_016), (2000, 2, 29));
+/// ```
+pub fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z.rem_euclid(146_097);
     let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;

@@ -49,7 +49,8 @@ pub mod diagnostic;
 pub mod grammar;
 pub mod model;
 pub mod narrow;
-pub mod packed;
+#[cfg(feature = "pkce")]
+pub mod pkce;
 
 pub use authorization_url::{
     AuthorizationRequest, PercentDecodeError, form_decode, percent_decode, percent_encode_component,

@@ -482,21 +482,48 @@ impl FromStr for ScopeValue {
 /// Everything [`ScopeValue`]'s `FromStr` rejects, and also a value that does
 /// not hold exactly one ESPI scope and nothing else: `"openid"`,
 /// `"FB=4 FB=5"`, `"openid FB=4"`.
+impl EspiScope {
+    /// The one ESPI scope of a requested OAuth `scope` value: like
+    /// [`FromStr`], but plain OAuth tokens such as `openid` are allowed (and
+    /// left out).
+    ///
+    /// ```
+    /// use espi_scope::{EspiScope, ParseErrorKind};
+    /// let s = EspiScope::from_request("openid FB=4_16").unwrap();
+    /// assert_eq!(s.function_blocks, vec![4, 16]);
+    /// let e = EspiScope::from_request("openid").unwrap_err();
+    /// assert_eq!(e.kind(), ParseErrorKind::NotExactlyOneScope { espi_scopes: 0, other_scopes: 1 });
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`ParseErrorKind::Invalid`](crate::ParseErrorKind::Invalid) when the
+    /// value has an error diagnostic (`empty-input` included);
+    /// [`ParseErrorKind::NotExactlyOneScope`](crate::ParseErrorKind::NotExactlyOneScope)
+    /// when it holds no ESPI scope or several.
+    pub fn from_request(s: &str) -> Result<EspiScope, ParseError> {
+        read_one(s, true)
+    }
+}
+
+/// The one ESPI scope of `s`; other OAuth scope tokens only if allowed.
+fn read_one(s: &str, allow_other_scopes: bool) -> Result<EspiScope, ParseError> {
+    let parsed = crate::grammar::parse(s);
+    if parsed.has_errors() {
+        return Err(ParseError::from_diagnostics(parsed.diagnostics));
+    }
+    let mut value = parsed.value;
+    let others = value.other_scopes.len();
+    if value.scopes.len() != 1 || (others > 0 && !allow_other_scopes) {
+        return Err(ParseError::not_one_scope(value.scopes.len(), others));
+    }
+    Ok(value.scopes.remove(0))
+}
+
 impl FromStr for EspiScope {
     type Err = ParseError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let parsed = crate::grammar::parse(s);
-        if parsed.has_errors() {
-            return Err(ParseError::from_diagnostics(parsed.diagnostics));
-        }
-        let mut value = parsed.value;
-        if value.scopes.len() != 1 || !value.other_scopes.is_empty() {
-            return Err(ParseError::not_one_scope(
-                value.scopes.len(),
-                value.other_scopes.len(),
-            ));
-        }
-        Ok(value.scopes.remove(0))
+        read_one(s, false)
     }
 }

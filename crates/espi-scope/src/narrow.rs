@@ -247,130 +247,10 @@ pub fn narrow(
     policy: &NarrowPolicy,
 ) -> Result<EspiScope, NarrowError> {
     let no_edit = requested.no_edit();
-    let mut req_fbs = requested.function_blocks.clone();
-    sort_function_blocks(&mut req_fbs);
-
-    // Function blocks.
-    let fbs = match &choices.function_blocks {
-        None => req_fbs.clone(),
-        Some(kept) => {
-            let mut kept = kept.clone();
-            sort_function_blocks(&mut kept);
-            if let Some(&id) = kept.iter().find(|id| !req_fbs.contains(id)) {
-                return err(NarrowErrorKind::FunctionBlockNotRequested(id));
-            }
-            if no_edit && kept != req_fbs {
-                return err(NarrowErrorKind::EditNotAllowed);
-            }
-            if let Some(&id) = req_fbs
-                .iter()
-                .find(|id| !kept.contains(id) && !catalog::role_of(**id).droppable())
-            {
-                return err(NarrowErrorKind::RequiredFunctionBlockDropped(id));
-            }
-            kept
-        }
-    };
-    if fbs.is_empty() {
-        return err(NarrowErrorKind::NoFunctionBlockChosen);
-    }
-
-    // History.
-    let history = match choices.history_length {
-        None => requested.history_length,
-        Some(h) => {
-            if let Some(r) = requested.history_length
-                && h > r
-            {
-                return err(NarrowErrorKind::HistoryLonger);
-            }
-            if no_edit && Some(h) != requested.history_length {
-                return err(NarrowErrorKind::EditNotAllowed);
-            }
-            Some(h)
-        }
-    };
-
-    // End date.
-    let req_end = effective_requested_end(requested, policy);
-    let end = match choices.end_date {
-        None => req_end,
-        Some(0) => {
-            if req_end != 0 {
-                return err(if no_edit {
-                    NarrowErrorKind::EditNotAllowed
-                } else {
-                    NarrowErrorKind::UntilRevokedNotRequested
-                });
-            }
-            0
-        }
-        Some(e) => {
-            if e <= policy.now {
-                return err(NarrowErrorKind::EndDateInPast);
-            }
-            if req_end != 0 && e > req_end {
-                return err(NarrowErrorKind::EndDateLater);
-            }
-            if no_edit && e != req_end {
-                return err(NarrowErrorKind::EditNotAllowed);
-            }
-            e
-        }
-    };
-    if end != 0 && end <= policy.now {
-        return err(NarrowErrorKind::EndDateInPast);
-    }
-
-    // Meters.
-    let mine = dedup_keep_order(&policy.customer_meters);
-    let request = requested.meter_request();
-    let meters: Vec<String> = match &choices.meters {
-        Some(chosen) => {
-            let chosen = dedup_keep_order(chosen);
-            if let MeterRequest::Listed(v) = &request
-                && let Some(s) = chosen.iter().find(|s| !v.contains(s))
-            {
-                return err(NarrowErrorKind::MeterNotRequested(s.clone()));
-            }
-            if let Some(s) = chosen.iter().find(|s| !mine.contains(s)) {
-                return err(NarrowErrorKind::UnknownMeter(s.clone()));
-            }
-            if chosen.is_empty() {
-                return err(NarrowErrorKind::NoMeterChosen);
-            }
-            if no_edit {
-                let ok = match &request {
-                    MeterRequest::All => same_set(&chosen, &mine),
-                    MeterRequest::Listed(v) => same_set(&chosen, v),
-                    MeterRequest::Unspecified => true,
-                };
-                if !ok {
-                    return err(NarrowErrorKind::EditNotAllowed);
-                }
-            }
-            chosen
-        }
-        None => match &request {
-            MeterRequest::All => mine.clone(),
-            MeterRequest::Listed(v) => {
-                if no_edit && let Some(s) = v.iter().find(|s| !mine.contains(s)) {
-                    return err(NarrowErrorKind::UnknownMeter(s.clone()));
-                }
-                v.iter().filter(|s| mine.contains(s)).cloned().collect()
-            }
-            MeterRequest::Unspecified => Vec::new(),
-        },
-    };
-    if meters.is_empty() {
-        return err(NarrowErrorKind::NoMeterChosen);
-    }
-    // A stable order: the order of the customer's meters.
-    let meters: Vec<String> = mine
-        .iter()
-        .filter(|m| meters.contains(m))
-        .cloned()
-        .collect();
+    let fbs = narrow_function_blocks(requested, choices, no_edit)?;
+    let history = narrow_history(requested, choices, no_edit)?;
+    let end = narrow_end_date(requested, choices, policy, no_edit)?;
+    let meters = narrow_meters(requested, choices, policy, no_edit)?;
 
     let mut additional: Vec<AdditionalScope> = requested
         .additional_scope
@@ -392,4 +272,158 @@ pub fn narrow(
         additional_scope: additional,
         extra_terms: requested.extra_terms.clone(),
     })
+}
+
+/// Function blocks: only requested ones, never a base or technical one
+/// dropped, none changed under `noedit`, at least one.
+fn narrow_function_blocks(
+    requested: &EspiScope,
+    choices: &Choices,
+    no_edit: bool,
+) -> Result<Vec<u16>, NarrowError> {
+    let mut req_fbs = requested.function_blocks.clone();
+    sort_function_blocks(&mut req_fbs);
+    let fbs = match &choices.function_blocks {
+        None => req_fbs,
+        Some(kept) => {
+            let mut kept = kept.clone();
+            sort_function_blocks(&mut kept);
+            if let Some(&id) = kept.iter().find(|id| !req_fbs.contains(id)) {
+                return err(NarrowErrorKind::FunctionBlockNotRequested(id));
+            }
+            if no_edit && kept != req_fbs {
+                return err(NarrowErrorKind::EditNotAllowed);
+            }
+            if let Some(&id) = req_fbs
+                .iter()
+                .find(|id| !kept.contains(id) && !catalog::role_of(**id).droppable())
+            {
+                return err(NarrowErrorKind::RequiredFunctionBlockDropped(id));
+            }
+            kept
+        }
+    };
+    if fbs.is_empty() {
+        return err(NarrowErrorKind::NoFunctionBlockChosen);
+    }
+    Ok(fbs)
+}
+
+/// History: only shorter, unchanged under `noedit`.
+fn narrow_history(
+    requested: &EspiScope,
+    choices: &Choices,
+    no_edit: bool,
+) -> Result<Option<u64>, NarrowError> {
+    let Some(h) = choices.history_length else {
+        return Ok(requested.history_length);
+    };
+    if let Some(r) = requested.history_length
+        && h > r
+    {
+        return err(NarrowErrorKind::HistoryLonger);
+    }
+    if no_edit && Some(h) != requested.history_length {
+        return err(NarrowErrorKind::EditNotAllowed);
+    }
+    Ok(Some(h))
+}
+
+/// End date: only earlier and in the future; `0` (until revoked) only if
+/// requested; unchanged under `noedit`.
+fn narrow_end_date(
+    requested: &EspiScope,
+    choices: &Choices,
+    policy: &NarrowPolicy,
+    no_edit: bool,
+) -> Result<u64, NarrowError> {
+    let req_end = effective_requested_end(requested, policy);
+    let end = match choices.end_date {
+        None => req_end,
+        Some(0) if req_end != 0 => {
+            return err(if no_edit {
+                NarrowErrorKind::EditNotAllowed
+            } else {
+                NarrowErrorKind::UntilRevokedNotRequested
+            });
+        }
+        Some(0) => 0,
+        Some(e) => {
+            if e <= policy.now {
+                return err(NarrowErrorKind::EndDateInPast);
+            }
+            if req_end != 0 && e > req_end {
+                return err(NarrowErrorKind::EndDateLater);
+            }
+            if no_edit && e != req_end {
+                return err(NarrowErrorKind::EditNotAllowed);
+            }
+            e
+        }
+    };
+    if end != 0 && end <= policy.now {
+        return err(NarrowErrorKind::EndDateInPast);
+    }
+    Ok(end)
+}
+
+/// Meters: the chosen ones, or what the request implies; in the order of
+/// the customer's meters; at least one.
+fn narrow_meters(
+    requested: &EspiScope,
+    choices: &Choices,
+    policy: &NarrowPolicy,
+    no_edit: bool,
+) -> Result<Vec<String>, NarrowError> {
+    let mine = dedup_keep_order(&policy.customer_meters);
+    let request = requested.meter_request();
+    let meters = match &choices.meters {
+        Some(chosen) => chosen_meters(chosen, &request, &mine, no_edit)?,
+        None => match &request {
+            MeterRequest::All => mine.clone(),
+            MeterRequest::Listed(v) => {
+                if no_edit && let Some(s) = v.iter().find(|s| !mine.contains(s)) {
+                    return err(NarrowErrorKind::UnknownMeter(s.clone()));
+                }
+                v.iter().filter(|s| mine.contains(s)).cloned().collect()
+            }
+            MeterRequest::Unspecified => Vec::new(),
+        },
+    };
+    if meters.is_empty() {
+        return err(NarrowErrorKind::NoMeterChosen);
+    }
+    // A stable order: the order of the customer's meters.
+    Ok(mine.into_iter().filter(|m| meters.contains(m)).collect())
+}
+
+/// The customer's choice of meters: requested ones (when listed), their
+/// own, at least one; under `noedit` exactly what was requested.
+fn chosen_meters(
+    chosen: &[String],
+    request: &MeterRequest,
+    mine: &[String],
+    no_edit: bool,
+) -> Result<Vec<String>, NarrowError> {
+    let chosen = dedup_keep_order(chosen);
+    if let MeterRequest::Listed(v) = request
+        && let Some(s) = chosen.iter().find(|s| !v.contains(s))
+    {
+        return err(NarrowErrorKind::MeterNotRequested(s.clone()));
+    }
+    if let Some(s) = chosen.iter().find(|s| !mine.contains(s)) {
+        return err(NarrowErrorKind::UnknownMeter(s.clone()));
+    }
+    if chosen.is_empty() {
+        return err(NarrowErrorKind::NoMeterChosen);
+    }
+    let same = match request {
+        MeterRequest::All => same_set(&chosen, mine),
+        MeterRequest::Listed(v) => same_set(&chosen, v),
+        MeterRequest::Unspecified => true,
+    };
+    if no_edit && !same {
+        return err(NarrowErrorKind::EditNotAllowed);
+    }
+    Ok(chosen)
 }

@@ -5,11 +5,12 @@
 use std::collections::BTreeSet;
 use std::ops::Range;
 
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
 use espi_scope::authorization_url::{AuthorizationRequest, form_decode, percent_encode_component};
 use espi_scope::catalog::{self, Status};
 use espi_scope::describe::{self, Lang};
 use espi_scope::{AdditionalScope, Duration, EspiScope, ExtraTerm, Frequency, Severity};
-use sha2::{Digest, Sha256};
 
 /// The blocks UtilityAPI honours in authorization URLs.
 pub const UTILITYAPI_BLOCKS: [u16; 3] = [4, 16, 51];
@@ -539,56 +540,7 @@ impl PageState {
 }
 
 // ---------------------------------------------------------------------------
-// PKCE and encodings
-
-/// Base64url without padding (RFC 4648 §5).
-pub fn base64url(bytes: &[u8]) -> String {
-    base64_with(
-        bytes,
-        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_",
-        false,
-    )
-}
-
-/// Standard base64 with padding (for HTTP Basic).
-pub fn base64_std(bytes: &[u8]) -> String {
-    base64_with(
-        bytes,
-        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/",
-        true,
-    )
-}
-
-fn base64_with(bytes: &[u8], alphabet: &[u8; 64], pad: bool) -> String {
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let b = [
-            chunk[0],
-            chunk.get(1).copied().unwrap_or(0),
-            chunk.get(2).copied().unwrap_or(0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        let chars = chunk.len() + 1;
-        for i in 0..4 {
-            if i < chars {
-                out.push(alphabet[((n >> (18 - 6 * i)) & 63) as usize] as char);
-            } else if pad {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
-
-/// The S256 PKCE challenge of a verifier (RFC 7636 §4.2).
-pub fn pkce_challenge(verifier: &str) -> String {
-    base64url(&Sha256::digest(verifier.as_bytes()))
-}
-
-/// A PKCE verifier (43 characters) from 32 random bytes.
-pub fn pkce_verifier(random: &[u8; 32]) -> String {
-    base64url(random)
-}
+// Token requests (PKCE itself is `espi_scope::pkce`)
 
 /// The HTTP Basic `Authorization` value for a client (RFC 6749 §2.3.1:
 /// id and secret form-encoded first).
@@ -598,7 +550,7 @@ pub fn basic_auth(client_id: &str, secret: &str) -> String {
         percent_encode_component(client_id),
         percent_encode_component(secret)
     );
-    format!("Basic {}", base64_std(raw.as_bytes()))
+    format!("Basic {}", STANDARD.encode(raw.as_bytes()))
 }
 
 /// The token request body for an authorization code.
@@ -1078,7 +1030,8 @@ pub fn term_fields(scope: &EspiScope) -> Vec<Field> {
     out
 }
 
-fn capitalise(s: &str) -> String {
+/// `s` with its first letter in upper case.
+pub fn capitalise(s: &str) -> String {
     let mut c = s.chars();
     match c.next() {
         Some(f) => f.to_uppercase().collect::<String>() + c.as_str(),
@@ -1089,6 +1042,7 @@ fn capitalise(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use espi_scope::pkce::{self, Pkce};
 
     #[test]
     fn default_form_builds_the_utilityapi_scope() {
@@ -1190,24 +1144,21 @@ mod tests {
     fn pkce_s256() {
         // Expected values computed independently (Python hashlib + base64).
         let bytes: [u8; 32] = core::array::from_fn(|i| i as u8);
-        let v = pkce_verifier(&bytes);
-        assert_eq!(v, "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8");
+        let p = Pkce::from_random(&bytes);
+        assert_eq!(p.verifier, "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8");
+        assert_eq!(p.challenge, "6oZqdX5MOLq_qBJ8vppAnT4fk6AP8UiP9zX8-Rev_9A");
         assert_eq!(
-            pkce_challenge(&v),
-            "6oZqdX5MOLq_qBJ8vppAnT4fk6AP8UiP9zX8-Rev_9A"
-        );
-        assert_eq!(
-            pkce_challenge("dBjftJeZ4CVP-mJ0tZYuHkSTUrbPOHpVvKIdcGSgBHk"),
+            pkce::challenge_s256("dBjftJeZ4CVP-mJ0tZYuHkSTUrbPOHpVvKIdcGSgBHk"),
             "5xngEcwzPF_Z2YraxzVObhnWRGFn509DsYezk1rgVFw"
         );
     }
 
     #[test]
     fn base64_and_basic_auth() {
-        assert_eq!(base64_std(b"f"), "Zg==");
-        assert_eq!(base64_std(b"fo"), "Zm8=");
-        assert_eq!(base64_std(b"foo"), "Zm9v");
-        assert_eq!(base64url(&[0xfb, 0xff]), "-_8");
+        assert_eq!(STANDARD.encode(b"f"), "Zg==");
+        assert_eq!(STANDARD.encode(b"fo"), "Zm8=");
+        assert_eq!(STANDARD.encode(b"foo"), "Zm9v");
+        assert_eq!(pkce::base64url(&[0xfb, 0xff]), "-_8");
         assert_eq!(
             basic_auth("Aladdin", "open sesame"),
             "Basic QWxhZGRpbjpvcGVuJTIwc2VzYW1l"

@@ -28,14 +28,8 @@ pub fn ThirdPartyCard(
         }
     });
     let links = [
-        (
-            client.client_uri,
-            flow.fc(M::LinkWebsite),
-        ),
-        (
-            client.policy_uri,
-            flow.t(M::LinkPolicy),
-        ),
+        (client.client_uri, flow.fc(M::LinkWebsite)),
+        (client.policy_uri, flow.t(M::LinkPolicy)),
         (client.tos_uri, flow.t(M::LinkTos)),
     ]
     .into_iter()

@@ -15,10 +15,11 @@ use axum::response::{IntoResponse, Redirect, Response};
 use super::redirect_with;
 use crate::AppState;
 use crate::error::AuthorizeError;
-use crate::scope::{parse_request_scope, within_registered};
+use crate::scope::{parse_request_scope, scope_error_description, within_registered};
 use crate::security::headers::session_cookie;
-use crate::security::secrets::{Purpose, is_pkce_string, new_id, new_secret};
+use crate::security::secrets::{Purpose, new_id, new_secret};
 use crate::store::AuthRequest;
+use espi_scope::pkce::is_pkce_string;
 
 const MAX_STATE: usize = 2048;
 
@@ -117,7 +118,7 @@ pub async fn authorize(
     };
     let scope = match parse_request_scope(raw_scope) {
         Ok(s) => s,
-        Err(msg) => return Err(fail("invalid_scope", &msg)),
+        Err(e) => return Err(fail("invalid_scope", &scope_error_description(&e))),
     };
     if !within_registered(&scope, &client.scopes) {
         return Err(fail(

@@ -14,6 +14,7 @@ use axum::body::Bytes;
 use axum::http::{HeaderMap, header};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
+use espi_scope::form_decode;
 
 use crate::AppState;
 use crate::error::OAuthError;
@@ -70,13 +71,6 @@ impl Params {
     }
 }
 
-fn percent_decode(s: &str) -> String {
-    url::form_urlencoded::parse(format!("x={s}").as_bytes())
-        .next()
-        .map(|(_, v)| v.into_owned())
-        .unwrap_or_default()
-}
-
 /// Authenticates the client: HTTP Basic (`client_secret_basic`, id and
 /// secret form-urlencoded as RFC 6749 §2.3.1 says) or `client_id` +
 /// `client_secret` in the body (`client_secret_post`); never both.
@@ -109,7 +103,8 @@ pub async fn authenticate_client(
             let (id, secret) = decoded
                 .split_once(':')
                 .ok_or_else(|| OAuthError::invalid_client("malformed Basic credentials"))?;
-            let id = percent_decode(id);
+            let malformed = |_| OAuthError::invalid_client("malformed Basic credentials");
+            let id = form_decode(id).map_err(malformed)?;
             if let Some(body_id) = params.get("client_id")
                 && body_id != id
             {
@@ -117,7 +112,7 @@ pub async fn authenticate_client(
                     "client_id in the body differs from the authenticated client",
                 ));
             }
-            (id, percent_decode(secret))
+            (id, form_decode(secret).map_err(malformed)?)
         }
         (None, Some(secret)) => {
             let id = params

@@ -17,10 +17,11 @@ use crate::consent::sign_in::{PasswordCheck, check_password_throttled};
 use crate::error::OAuthError;
 use crate::scope::{
     DecisionChoices, fbs_within, narrow_decision, parse_request_scope, parse_stored,
-    within_registered,
+    scope_error_description, within_registered,
 };
-use crate::security::secrets::{Purpose, ct_eq, is_pkce_string, new_id, new_secret, pkce_s256};
+use crate::security::secrets::{Purpose, ct_eq, new_id, new_secret};
 use crate::store::{Authorization, Client, NewToken, RedeemOutcome, RotateOutcome, TokenKind};
+use espi_scope::pkce::{challenge_s256, is_pkce_string};
 
 /// The token response of the customer grants (authorization code, refresh,
 /// password).
@@ -187,7 +188,7 @@ async fn authorization_code(
                     );
                 }
                 (Some(ch), Some(v)) => {
-                    if !is_pkce_string(v) || !ct_eq(pkce_s256(v).as_bytes(), ch.as_bytes()) {
+                    if !is_pkce_string(v) || !ct_eq(challenge_s256(v).as_bytes(), ch.as_bytes()) {
                         return Err("code_verifier does not match the code_challenge");
                     }
                 }
@@ -262,7 +263,8 @@ async fn client_credentials(
     let granted = match params.get("scope") {
         None => fixed.to_string(),
         Some(raw) => {
-            let req = parse_request_scope(raw).map_err(OAuthError::invalid_scope)?;
+            let req = parse_request_scope(raw)
+                .map_err(|e| OAuthError::invalid_scope(scope_error_description(&e)))?;
             let allowed = parse_stored(fixed).ok_or_else(OAuthError::server_error)?;
             if !fbs_within(&req, &allowed) {
                 return Err(OAuthError::invalid_scope(format!(
@@ -308,7 +310,8 @@ async fn password(
     let raw_scope = params
         .get("scope")
         .ok_or_else(|| OAuthError::invalid_scope("the scope is missing"))?;
-    let scope = parse_request_scope(raw_scope).map_err(OAuthError::invalid_scope)?;
+    let scope = parse_request_scope(raw_scope)
+        .map_err(|e| OAuthError::invalid_scope(scope_error_description(&e)))?;
     if !within_registered(&scope, &client.scopes) {
         return Err(OAuthError::invalid_scope(
             "the scope is wider than the scopes registered for this client",

@@ -7,15 +7,16 @@
 
 use axum::http::HeaderMap;
 
-use super::secrets::{HmacKey, Purpose, b64url, ct_eq};
+use super::secrets::{HmacKey, Purpose, ct_eq};
 use crate::error::ApiError;
+use espi_scope::pkce::base64url;
 
 /// The header that carries the token.
 pub const HEADER: &str = "x-csrf-token";
 
 /// The CSRF token of a session.
 pub fn token(key: &HmacKey, session_id: &str) -> String {
-    b64url(&key.hash(Purpose::Csrf, session_id))
+    base64url(&key.hash(Purpose::Csrf, session_id))
 }
 
 /// Checks the `X-CSRF-Token` header against the session's token in

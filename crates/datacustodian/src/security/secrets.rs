@@ -12,8 +12,7 @@ use std::fmt;
 use std::io::Write;
 use std::path::Path;
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use espi_scope::pkce::base64url;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
@@ -171,7 +170,7 @@ pub fn random_token(bytes: usize) -> String {
     if let Err(e) = getrandom::fill(&mut buf) {
         panic!("the operating system random number generator failed: {e}");
     }
-    URL_SAFE_NO_PAD.encode(buf)
+    base64url(&buf)
 }
 
 /// A 256-bit bearer secret (tokens, codes, session ids).
@@ -194,25 +193,6 @@ pub fn six_digits() -> String {
             return format!("{:06}", v % 1_000_000);
         }
     }
-}
-
-/// base64url (no padding) of bytes.
-pub fn b64url(bytes: &[u8]) -> String {
-    URL_SAFE_NO_PAD.encode(bytes)
-}
-
-/// PKCE S256: `BASE64URL(SHA256(verifier))`.
-pub fn pkce_s256(verifier: &str) -> String {
-    use sha2::Digest;
-    b64url(&Sha256::digest(verifier.as_bytes()))
-}
-
-/// True for a string of 43 to 128 characters from the PKCE alphabet
-/// (`[A-Za-z0-9-._~]`), the shape of both verifiers and S256 challenges.
-pub fn is_pkce_string(s: &str) -> bool {
-    (43..=128).contains(&s.len())
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'))
 }
 
 #[cfg(test)]
@@ -248,9 +228,10 @@ mod tests {
 
     #[test]
     fn pkce_is_base64url_sha256() {
+        use espi_scope::pkce::{challenge_s256, is_pkce_string};
         // Computed independently (Python hashlib + base64.urlsafe_b64encode).
         assert_eq!(
-            pkce_s256("dBjftJeZ4CVP-mJ0bD6APmzqPJ2XvkHC0gdnXhWzt0k"),
+            challenge_s256("dBjftJeZ4CVP-mJ0bD6APmzqPJ2XvkHC0gdnXhWzt0k"),
             "T1I4ndPY5ToVIluoAm7wnhStlAhdD4A39llHzP-6lqM"
         );
         assert!(is_pkce_string(
