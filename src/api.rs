@@ -194,18 +194,18 @@ impl Api {
         let req = HttpRequest {
             method,
             url: self.url(tail),
-            body: body.and_then(|b| serde_json::to_string(b).ok()),
+            body: body.and_then(to_json),
             csrf: (method != "GET").then(|| self.csrf.borrow().clone()),
         };
         let resp = (self.transport)(req).await.ok_or(ApiError::Network)?;
         match resp.status {
-            200..=299 => serde_json::from_str(&resp.body).map_err(|_| ApiError::Server),
-            400..=499 => match serde_json::from_str(&resp.body) {
-                Ok(body) => Err(ApiError::Refused {
+            200..=299 => from_json(&resp.body).ok_or(ApiError::Server),
+            400..=499 => match from_json(&resp.body) {
+                Some(body) => Err(ApiError::Refused {
                     status: resp.status,
                     body,
                 }),
-                Err(_) => Err(ApiError::Server),
+                None => Err(ApiError::Server),
             },
             _ => Err(ApiError::Server),
         }
@@ -259,8 +259,23 @@ impl Api {
     }
 }
 
-/// Loads a message bundle (JSON) from `url`; `null` when it fails.
-pub async fn load_json(transport: &Transport, url: &str) -> serde_json::Value {
+/// Reads JSON text into `T` (the browser's parser, then `serde`); `None`
+/// when it is not JSON or lacks a required field.
+pub fn from_json<T: DeserializeOwned>(text: &str) -> Option<T> {
+    let value = js_sys::JSON::parse(text).ok()?;
+    serde_wasm_bindgen::from_value(value).ok()
+}
+
+/// Writes `value` as JSON text.
+pub fn to_json(value: &impl Serialize) -> Option<String> {
+    let value = value
+        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .ok()?;
+    js_sys::JSON::stringify(&value).ok()?.as_string()
+}
+
+/// Loads a message bundle (JSON) from `url`; no overrides when it fails.
+pub async fn load_messages(transport: &Transport, url: &str) -> crate::i18n::Messages {
     let req = HttpRequest {
         method: "GET",
         url: url.to_string(),
@@ -269,8 +284,8 @@ pub async fn load_json(transport: &Transport, url: &str) -> serde_json::Value {
     };
     match transport(req).await {
         Some(r) if (200..300).contains(&r.status) => {
-            serde_json::from_str(&r.body).unwrap_or_default()
+            crate::i18n::Messages::from_js(&r.body.into())
         }
-        _ => serde_json::Value::Null,
+        _ => crate::i18n::Messages::default(),
     }
 }

@@ -96,10 +96,10 @@ struct Message<'a> {
     detail: Detail<'a>,
 }
 
+/// A plain JS object (not a `Map`), as a host expects an event's detail.
 fn to_js(value: &impl Serialize) -> JsValue {
-    serde_json::to_string(value)
-        .ok()
-        .and_then(|json| js_sys::JSON::parse(&json).ok())
+    value
+        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
         .unwrap_or(JsValue::NULL)
 }
 

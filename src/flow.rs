@@ -397,7 +397,7 @@ impl Flow {
         leptos::task::spawn_local(async move {
             let url = self.env(|e| e.messages_url.clone()).flatten();
             if let Some(url) = url.filter(|u| !u.is_empty()) {
-                let bundle = crate::api::load_json(&api.transport(), &url).await;
+                let bundle = crate::api::load_messages(&api.transport(), &url).await;
                 self.i18n.update_value(|i| i.apply(&bundle));
             }
             if self.env(|e| e.request_id.is_empty()).unwrap_or(true) {

@@ -237,34 +237,11 @@ impl I18n {
         }
     }
 
-    /// Applies a message bundle: `{key: text}` entries, and the entries of
-    /// a nested object named after the active language (`"en"`, `"es"`).
-    /// A JSON string holding such an object is read too.
-    pub fn apply(&mut self, bundle: &serde_json::Value) {
-        let parsed;
-        let bundle = match bundle {
-            serde_json::Value::String(text) => {
-                parsed = serde_json::from_str(text).unwrap_or_default();
-                &parsed
-            }
-            other => other,
-        };
-        let Some(entries) = bundle.as_object() else {
-            return;
-        };
-        for (k, v) in entries {
-            match v {
-                serde_json::Value::String(text) => {
-                    self.set(k, text.clone());
-                }
-                serde_json::Value::Object(inner) if k == self.lang.as_str() => {
-                    for (k2, v2) in inner {
-                        if let Some(text) = v2.as_str() {
-                            self.set(k2, text.to_string());
-                        }
-                    }
-                }
-                _ => {}
+    /// Applies the overrides meant for this language.
+    pub fn apply(&mut self, messages: &Messages) {
+        for (lang, key, text) in &messages.0 {
+            if lang.as_deref().is_none_or(|l| l == self.lang.as_str()) {
+                self.set(key, text.clone());
             }
         }
     }
@@ -291,14 +268,76 @@ impl I18n {
         }
     }
 
-    /// Every message of `lang` as `{key: text}` (for utilities writing
+    /// Every message of `lang`, key and text (for utilities writing
     /// their own bundle).
-    pub fn defaults(lang: Lang) -> serde_json::Map<String, serde_json::Value> {
+    pub fn defaults(lang: Lang) -> impl Iterator<Item = (&'static str, &'static str)> {
         KEYS.iter()
             .enumerate()
-            .map(|(i, k)| (k.to_string(), Self::builtin(lang, i).into()))
-            .collect()
+            .map(move |(i, k)| (*k, Self::builtin(lang, i)))
     }
+}
+
+/// A utility's message overrides: `key → text` for every language, or for
+/// one (`lang`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Messages(Vec<(Option<String>, String, String)>);
+
+impl Messages {
+    /// No overrides.
+    pub fn new() -> Messages {
+        Messages::default()
+    }
+
+    /// Replaces `key` in every language.
+    pub fn with(mut self, key: &str, text: &str) -> Messages {
+        self.0.push((None, key.into(), text.into()));
+        self
+    }
+
+    /// Replaces `key` in `lang` (`"en"`, `"es"`) only.
+    pub fn with_lang(mut self, lang: &str, key: &str, text: &str) -> Messages {
+        self.0.push((Some(lang.into()), key.into(), text.into()));
+        self
+    }
+
+    /// Reads a bundle as JS passes it: an object (or its JSON text) of
+    /// `{key: text}` entries and of `{lang: {key: text}}` objects. Anything
+    /// else is ignored.
+    pub fn from_js(bundle: &wasm_bindgen::JsValue) -> Messages {
+        let bundle = match bundle.as_string() {
+            Some(text) => js_sys::JSON::parse(&text).unwrap_or_default(),
+            None => bundle.clone(),
+        };
+        let mut m = Messages::new();
+        for (key, value) in object_entries(&bundle) {
+            match value.as_string() {
+                Some(text) => m.0.push((None, key, text)),
+                None => {
+                    for (k, v) in object_entries(&value) {
+                        if let Some(text) = v.as_string() {
+                            m.0.push((Some(key.clone()), k, text));
+                        }
+                    }
+                }
+            }
+        }
+        m
+    }
+}
+
+/// The `[key, value]` pairs of a plain object (none for anything else).
+fn object_entries(v: &wasm_bindgen::JsValue) -> Vec<(String, wasm_bindgen::JsValue)> {
+    use wasm_bindgen::JsCast;
+    if !v.is_object() {
+        return Vec::new();
+    }
+    js_sys::Object::entries(v.unchecked_ref())
+        .iter()
+        .filter_map(|pair| {
+            let pair: js_sys::Array = pair.unchecked_into();
+            Some((pair.get(0).as_string()?, pair.get(1)))
+        })
+        .collect()
 }
 
 /// Replaces each `{name}` in `text` by its value in `args`; unknown
@@ -385,6 +424,12 @@ mod tests {
         assert_eq!(m.t(M::Authorize), "Autorizar");
         assert!(m.set("consent.authorize", "Permitir".into()));
         assert!(!m.set("no.such.key", "x".into()));
+        m.apply(
+            &Messages::new()
+                .with_lang("en", "consent.decline", "No")
+                .with("consent.decline", "Mejor no"),
+        );
+        assert_eq!(m.t(M::Decline), "Mejor no", "other languages' overrides are skipped");
         assert_eq!(m.t(M::Authorize), "Permitir");
         assert_eq!(
             fill("{a} and {b} {c}", &[("a", "1"), ("b", "2")]),

@@ -38,6 +38,7 @@ use crate::api::{Api, Transport};
 use crate::components::{ErrorSummary, StatusRegion};
 use crate::flow::{Env, EventHook, Flow, use_flow};
 use crate::i18n::{I18n, Lang, M};
+pub use crate::i18n::Messages;
 
 pub use crate::events::{VERSION as EVENT_VERSION, WidgetEvent};
 pub use crate::flow::Navigate;
@@ -140,10 +141,9 @@ pub fn ConsentWidget(
     /// The colour scheme.
     #[prop(optional)]
     theme: Theme,
-    /// Message overrides, flat (`{"consent.authorize": "Allow"}`) or per
-    /// language (`{"es": {…}}`), as a JSON value or JSON text.
+    /// Message overrides (see [`Messages`]).
     #[prop(optional)]
-    messages: serde_json::Value,
+    messages: Messages,
     /// A URL of a message bundle of the same shape, loaded first.
     #[prop(optional, into)]
     messages_url: Option<String>,
@@ -272,11 +272,8 @@ impl Flow {
             (Some(src), Ok(Some(parent))) => js_sys::Object::is(&src, &parent),
             _ => false,
         };
-        let ping = js_sys::JSON::stringify(&ev.data())
-            .ok()
-            .and_then(|s| s.as_string())
-            .and_then(|s| serde_json::from_str::<Ping>(&s).ok())
-            .is_some_and(|p| p.kind == "gb-consent:ping");
+        let ping = serde_wasm_bindgen::from_value::<Ping>(ev.data())
+            .is_ok_and(|p| p.kind == "gb-consent:ping");
         if allowed && from_parent && ping {
             self.emit(WidgetEvent::Step {
                 step: self.step.get_untracked(),
@@ -295,8 +292,8 @@ pub struct Config {
     pub locale: Option<String>,
     /// The colour scheme.
     pub theme: Theme,
-    /// Message overrides (a JSON object, or its text).
-    pub messages: serde_json::Value,
+    /// Message overrides.
+    pub messages: Messages,
     /// A URL of a message bundle, loaded first.
     pub messages_url: Option<String>,
     /// In an iframe: the parent's origin to post events to.
@@ -318,7 +315,7 @@ impl Default for Config {
             api_base: String::new(),
             locale: None,
             theme: Theme::Auto,
-            messages: serde_json::Value::Null,
+            messages: Messages::default(),
             messages_url: None,
             parent_origin: None,
             hosted: false,
@@ -420,7 +417,6 @@ struct MountOptions {
     api_base: Option<String>,
     locale: Option<String>,
     theme: Option<String>,
-    messages: serde_json::Value,
     messages_url: Option<String>,
     parent_origin: Option<String>,
     hosted: bool,
@@ -432,11 +428,8 @@ struct MountOptions {
 /// a handle with `unmount()` and `proceed()`.
 #[wasm_bindgen]
 pub fn mount(el: HtmlElement, options: JsValue) -> MountHandle {
-    let o: MountOptions = js_sys::JSON::stringify(&options)
-        .ok()
-        .and_then(|s| s.as_string())
-        .and_then(|s| serde_json::from_str(&s).ok())
-        .unwrap_or_default();
+    let messages = js_sys::Reflect::get(&options, &"messages".into()).unwrap_or_default();
+    let o: MountOptions = serde_wasm_bindgen::from_value(options).unwrap_or_default();
     mount_app(
         el,
         Config {
@@ -444,7 +437,7 @@ pub fn mount(el: HtmlElement, options: JsValue) -> MountHandle {
             api_base: o.api_base.unwrap_or_default(),
             locale: o.locale,
             theme: Theme::parse(o.theme.as_deref().unwrap_or_default()),
-            messages: o.messages,
+            messages: Messages::from_js(&messages),
             messages_url: o.messages_url,
             parent_origin: o.parent_origin,
             hosted: o.hosted,
@@ -464,6 +457,9 @@ pub fn mount(el: HtmlElement, options: JsValue) -> MountHandle {
 #[wasm_bindgen(js_name = defaultMessages)]
 pub fn default_messages(lang: &str) -> JsValue {
     let lang = Lang::from_tag(lang).unwrap_or(Lang::En);
-    let json = serde_json::Value::Object(I18n::defaults(lang)).to_string();
-    js_sys::JSON::parse(&json).unwrap_or(JsValue::NULL)
+    let o = js_sys::Object::new();
+    for (key, text) in I18n::defaults(lang) {
+        let _ = js_sys::Reflect::set(&o, &key.into(), &text.into());
+    }
+    o.into()
 }

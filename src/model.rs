@@ -269,7 +269,11 @@ mod tests {
             said: said.into(),
             label: said.into(),
             address: None,
-            service_kind: kind.map(|k| serde_json::from_value(k.into()).unwrap()),
+            service_kind: kind.map(|k| match k {
+                "gas" => ServiceKind::Gas,
+                "water" => ServiceKind::Water,
+                _ => ServiceKind::Electricity,
+            }),
         }
     }
 

@@ -136,9 +136,9 @@ async fn every_message_can_be_overridden() {
     let fake = Fake::new();
     fake.on("GET", CTX, 200, &context(SCOPE));
     let m = mount_with(&fake, |c| {
-        c.messages = serde_json::Value::String(
-            r#"{"sign_in.submit":"Log in","es":{"sign_in.submit":"Entrar"},"field.username":"Username or email"}"#.into(),
-        );
+        c.messages = consent_widget::Messages::from_js(&JsValue::from_str(
+            r#"{"sign_in.submit":"Log in","es":{"sign_in.submit":"Entrar"},"field.username":"Username or email"}"#,
+        ));
     });
     m.step("sign-in").await;
     assert!(m.has_button("Log in"));
