@@ -127,6 +127,7 @@ async fn missing_or_unreadable_scope_redirects_invalid_scope() {
 async fn scope_wider_than_registration_is_invalid_scope() {
     let s = start().await;
     let mut c = NewClient::third_party("Narrow", vec!["http://127.0.0.1:9/cb".into()]);
+    c.require_pkce = false; // this test is about scopes
     c.scopes = vec!["FB=1_4_16_51;HistoryLength=31536000".into()];
     let cs = create_client(&s.state, c).await.expect("client");
     for (scope, ok) in [
@@ -1167,6 +1168,7 @@ async fn consent_page_frame_ancestors_come_from_the_client() {
     let path = assets.path().to_path_buf();
     let s = start_with(move |c| c.assets_dir = Some(path)).await;
     let mut c = NewClient::third_party("Portal", vec!["http://127.0.0.1:9/cb".into()]);
+    c.require_pkce = false; // this test is about framing
     c.frame_ancestors = vec![
         "https://portal.example.com".into(),
         "https://other.example.org".into(),

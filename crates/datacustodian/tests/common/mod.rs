@@ -133,7 +133,16 @@ pub async fn start_with(f: impl FnOnce(&mut Config)) -> TestServer {
         Clock::system(),
     );
     let seed = seed_demo(&state).await.expect("seed");
-    let app = app(state.clone());
+    // The demo client requires PKCE (as the printed URL, the playground and
+    // the browser tests use it); most rules here are shown without PKCE, so
+    // these tests turn it off. `require_pkce_*` tests turn it back on.
+    datacustodian::set_client_require_pkce(&state, &seed.client_id, false)
+        .await
+        .expect("pkce off");
+    // With each connection's peer address, as `datacustodian serve` runs
+    // (the client IP of the rate limits); no periodic purge (tests move the
+    // clock and purge when they mean to).
+    let app = app(state.clone()).into_make_service_with_connect_info::<std::net::SocketAddr>();
     tokio::spawn(async move {
         let _ = axum::serve(listener, app).await;
     });
