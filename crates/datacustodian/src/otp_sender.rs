@@ -235,6 +235,26 @@ mod tests {
         );
     }
 
+    #[cfg(unix)]
+    #[test]
+    fn outbox_is_created_readable_by_its_owner_only() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("outbox.jsonl");
+        let sender = OutboxSender::new(&path);
+        let m = OtpMessage::new(
+            Channel::Sms,
+            "+15554443333".into(),
+            "123456".into(),
+            "h",
+            10,
+            0,
+        );
+        sender.send(&m).expect("send");
+        let mode = std::fs::metadata(&path).expect("meta").permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{mode:o}");
+    }
+
     #[test]
     fn masks() {
         assert_eq!(mask_phone("+15554443333"), "(•••) •••-3333");

@@ -234,6 +234,47 @@ mod tests {
     }
 
     #[test]
+    fn buckets_hold_exactly_their_burst_per_ip_and_globally() {
+        let mut c = Config::new("http://127.0.0.1");
+        c.rate_per_ip = Some(Rate {
+            per_second: 1,
+            burst: 5,
+        });
+        c.rate_global = Some(Rate {
+            per_second: 1,
+            burst: 8,
+        });
+        let l = Limits::new(&c);
+        let a: IpAddr = "198.51.100.1".parse().expect("ip");
+        let b: IpAddr = "198.51.100.2".parse().expect("ip");
+        for i in 0..5 {
+            assert!(l.check(a).is_ok(), "request {i} of a");
+        }
+        let wait = l.check(a).expect_err("the 6th from one IP");
+        assert!(wait <= Duration::from_secs(1));
+        // b has its own bucket, but the global one (8) is shared.
+        for i in 0..3 {
+            assert!(l.check(b).is_ok(), "request {i} of b");
+        }
+        assert!(l.check(b).is_err(), "the 9th overall");
+    }
+
+    #[test]
+    fn hash_permits_are_bounded() {
+        let mut c = Config::new("http://127.0.0.1");
+        c.max_concurrent_hashes = 2;
+        let l = Limits::new(&c);
+        let p1 = l.hash_permit().expect("1");
+        let _p2 = l.hash_permit().expect("2");
+        assert!(l.hash_permit().is_none(), "a third is shed");
+        drop(p1);
+        assert!(
+            l.hash_permit().is_some(),
+            "a finished hash frees its permit"
+        );
+    }
+
+    #[test]
     fn ipv6_counts_per_64() {
         let a: IpAddr = "2001:db8:1:2:aaaa::1".parse().expect("ip");
         let b: IpAddr = "2001:db8:1:2:bbbb::2".parse().expect("ip");

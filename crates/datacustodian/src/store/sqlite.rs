@@ -250,19 +250,20 @@ impl Store {
                 .acquire_timeout(Duration::from_secs(30))
         };
         let writer = options(1).connect_with(opts.clone()).await?;
+        // Migrate before the readers connect: a reader that saw the old
+        // schema would describe `SELECT *` with the old columns.
+        Store::migrate(&writer).await?;
         let pool = if memory {
             writer.clone()
         } else {
             options(8).connect_with(opts).await?
         };
-        let store = Store { pool, writer };
-        store.migrate().await?;
-        Ok(store)
+        Ok(Store { pool, writer })
     }
 
-    async fn migrate(&self) -> Result<()> {
+    async fn migrate(writer: &SqlitePool) -> Result<()> {
         let version: i64 = sqlx::query_scalar("PRAGMA user_version")
-            .fetch_one(&self.writer)
+            .fetch_one(writer)
             .await?;
         if version > SCHEMA_VERSION {
             return Err(StoreError(format!(
@@ -270,7 +271,7 @@ impl Store {
             )));
         }
         for (i, sql) in MIGRATIONS.iter().enumerate().skip(version.max(0) as usize) {
-            let mut tx = self.writer.begin().await?;
+            let mut tx = writer.begin().await?;
             sqlx::raw_sql(sql).execute(&mut *tx).await?;
             sqlx::raw_sql(&format!("PRAGMA user_version = {}", i + 1))
                 .execute(&mut *tx)
