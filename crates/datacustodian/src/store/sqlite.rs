@@ -1326,7 +1326,8 @@ impl Store {
     // ---------------------------------------------------------- housekeeping
 
     /// Deletes at most `batch` rows of each kind whose time is over: expired
-    /// requests (their challenges go with them), sessions and challenges,
+    /// requests (their challenges go with them), sessions (once no request
+    /// names them) and challenges,
     /// authorization codes expired before `now - code_grace` (kept that long
     /// so a replayed code still revokes its tokens), and counters whose
     /// window and block are both over. Each `DELETE` takes its rows by primary key
@@ -1360,8 +1361,12 @@ impl Store {
             )
             .await?,
             sessions: del(
+                // Not while a request still names it: the request would come
+                // unbound (another session could then claim it). Requests go
+                // at their expiry, their sessions on the next run.
                 "DELETE FROM consent_sessions WHERE session_id IN (SELECT session_id \
-                 FROM consent_sessions WHERE expires_at < $1 LIMIT $2)",
+                 FROM consent_sessions s WHERE expires_at < $1 AND NOT EXISTS \
+                 (SELECT 1 FROM auth_requests r WHERE r.session_id = s.session_id) LIMIT $2)",
                 now,
             )
             .await?,
