@@ -22,7 +22,7 @@ seconds="${FLOOD_SECONDS:-10}"
 workers="${FLOOD_WORKERS:-64}"
 
 step "cargo build --release -p datacustodian (server and flood client)"
-cargo build --release -p datacustodian --example flood --quiet
+cargo build --release -p datacustodian --bins --example flood --quiet
 bin="${FLOOD_BIN:-$TARGET_DIR/release/datacustodian}"
 flood="$TARGET_DIR/release/examples/flood"
 

@@ -168,6 +168,15 @@ async fn main() {
         .await
         .expect("sign in");
     assert!(r.status().is_success(), "alex signs in: {}", r.status());
+    // Requests for the signed-in session to decide on during the flood.
+    let mut pending = Vec::new();
+    for i in 0..(seconds * 20).min(400) {
+        let ip = format!("192.0.2.{}", i % 250 + 1);
+        match new_request(&alex, &base, &ip).await {
+            Ok(x) => pending.push(x),
+            Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+        }
+    }
 
     println!("quiet: {seconds} s of token requests");
     let before = phase_quiet(&base, &secret, seconds).await;
@@ -229,18 +238,17 @@ async fn main() {
             }
         }));
     }
-    // The customer decides on new requests during the flood.
+    // The customer decides, during the flood, on requests opened before it
+    // (opening a request is an anonymous call the flood competes for).
     let decisions = {
         let (base, stop, alex) = (base.clone(), stop.clone(), alex.clone());
         tokio::spawn(async move {
             let mut out = Vec::new();
             let mut errors = 0u64;
-            while !stop.load(Ordering::Relaxed) {
-                let Ok((rid, csrf)) = new_request(&alex, &base, "203.0.113.200").await else {
-                    errors += 1;
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    continue;
-                };
+            for (rid, csrf) in pending {
+                if stop.load(Ordering::Relaxed) {
+                    break;
+                }
                 let t = Instant::now();
                 let r = alex
                     .post(format!("{base}/api/consent/requests/{rid}/decision"))
@@ -254,9 +262,16 @@ async fn main() {
                         let _ = r.bytes().await;
                         out.push(t.elapsed());
                     }
-                    _ => errors += 1,
+                    Ok(r) => {
+                        eprintln!("decision: {}", r.status());
+                        errors += 1;
+                    }
+                    Err(e) => {
+                        eprintln!("decision: {e}");
+                        errors += 1;
+                    }
                 }
-                tokio::time::sleep(Duration::from_millis(100)).await;
+                tokio::time::sleep(Duration::from_millis(50)).await;
             }
             (out, errors)
         })

@@ -87,7 +87,7 @@ pub struct ServeArgs {
     #[arg(long = "trusted-proxy")]
     pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Password hashes computed at once; more are answered 503 with
-    /// `Retry-After`. Default: the number of cores.
+    /// `Retry-After`. Default: half the cores, at least one.
     #[arg(long)]
     pub max_concurrent_hashes: Option<usize>,
     /// Sign-in attempts (passwords, code starts, code checks) per

@@ -102,7 +102,7 @@ pub struct Config {
     /// Password hashing cost.
     pub argon2_cost: Argon2Cost,
     /// Password hashes computed at once; more are shed with 503 and
-    /// `Retry-After` (default: the number of cores).
+    /// `Retry-After` (default: half the cores, at least one).
     pub max_concurrent_hashes: usize,
     /// Rate of the anonymous endpoints (authorize, context, sign-in, code
     /// start, resend, verify) per client IP; `None` = unlimited.
@@ -165,9 +165,11 @@ impl Config {
             delay_seconds: 30,
             lockout_seconds: 15 * 60,
             argon2_cost: Argon2Cost::Default,
+            // Half the cores (at least one): hashing on every core starves
+            // the token endpoint and the decisions (see the flood benchmark).
             max_concurrent_hashes: std::thread::available_parallelism()
-                .map(usize::from)
-                .unwrap_or(2),
+                .map(|n| (usize::from(n) / 2).max(1))
+                .unwrap_or(1),
             rate_per_ip: Some(Rate {
                 per_second: 10,
                 burst: 60,

@@ -11,7 +11,7 @@
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
 //! use std::sync::Arc;
-//! use datacustodian::{AppState, Config, HmacKey, Store, app, seed_demo};
+//! use datacustodian::{AppState, Config, HmacKey, Store, seed_demo};
 //! use datacustodian::otp_sender::OutboxSender;
 //!
 //! let dir = std::env::temp_dir();
@@ -26,7 +26,9 @@
 //! );
 //! let seed = seed_demo(&state).await?;
 //! println!("{} {}", seed.client_id, seed.authorization_url);
-//! tokio::spawn(async move { axum::serve(listener, app(state)).await });
+//! // The client IP of the rate limits comes from the connection; the purge
+//! // of expired rows runs beside the server.
+//! tokio::spawn(datacustodian::serve(listener, state));
 //! # Ok(()) }
 //! ```
 
