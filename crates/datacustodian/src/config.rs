@@ -133,6 +133,11 @@ pub struct Config {
     pub purge_interval: u64,
     /// Rows of each kind deleted per batch.
     pub purge_batch: u32,
+    /// Hand one-time codes to the sender inside the request instead of on a
+    /// background task (default off: the code start then answers in the
+    /// same time whether or not a code goes out). For tests that read the
+    /// sender right after the answer.
+    pub otp_delivery_inline: bool,
     /// Sandbox mode (`serve --demo`): publishes the demo client's
     /// credentials at `/playground/sandbox.json` so the playground can run
     /// the whole flow. Never on in production: it gives away a secret.
@@ -187,6 +192,7 @@ impl Config {
             otp_customer_window: 7 * 24 * 3600,
             purge_interval: 60,
             purge_batch: 500,
+            otp_delivery_inline: false,
         }
     }
 

@@ -129,6 +129,10 @@ impl AppState {
         self.inner.otp.as_ref()
     }
 
+    pub(crate) fn otp_sender_arc(&self) -> Arc<dyn OtpSender> {
+        self.inner.otp.clone()
+    }
+
     /// The clock.
     pub fn clock(&self) -> &Clock {
         &self.inner.clock

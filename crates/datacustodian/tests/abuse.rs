@@ -369,11 +369,14 @@ async fn the_right_code_among_parallel_wrong_ones_signs_in_at_most_once() {
     let (b, rid, csrf, cid, code) = challenge(&s).await;
     let path = format!("/api/consent/requests/{rid}/sign-in/otp/{cid}/verify");
     let t = fire(&b, path, &csrf, |_| json!({"code": code})).await;
-    // One sign-in; the others find the challenge used, or locked by the
-    // tries counted before it (every try is counted before it is compared).
+    // One sign-in. The others find the challenge used, or locked by the
+    // tries counted before it (every try is counted before it is
+    // compared), or carry the session cookie the sign-in just rotated.
     assert_eq!(count(&t, 200, "ok"), 1, "{t:?}");
     assert_eq!(
-        count(&t, 410, "otp_used") + count(&t, 429, "otp_locked"),
+        count(&t, 410, "otp_used")
+            + count(&t, 429, "otp_locked")
+            + count(&t, 403, "request_not_yours"),
         N - 1,
         "{t:?}"
     );
@@ -858,4 +861,76 @@ async fn a_version_1_database_is_migrated_in_place() {
     // Opening again is a no-op.
     let store = datacustodian::Store::open(&url).await.expect("reopen");
     store.close().await;
+}
+
+// ----------------------------------------------------------------- delivery
+
+/// Holds every message until the test opens the gate, then hands it to a
+/// memory sender.
+#[derive(Debug, Default)]
+struct GatedSender {
+    open: std::sync::Mutex<bool>,
+    opened: std::sync::Condvar,
+    memory: Arc<datacustodian::otp_sender::MemorySender>,
+}
+
+impl datacustodian::otp_sender::OtpSender for GatedSender {
+    fn send(
+        &self,
+        m: &datacustodian::otp_sender::OtpMessage,
+    ) -> Result<(), datacustodian::otp_sender::SendError> {
+        let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
+        while !*open {
+            open = self.opened.wait(open).unwrap_or_else(|p| p.into_inner());
+        }
+        self.memory.send(m)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_code_start_does_not_wait_for_delivery() {
+    let gated = Arc::new(GatedSender::default());
+    let memory = gated.memory.clone();
+    // Background delivery: the production default.
+    let s = common::start_with_sender(
+        |c| {
+            accounting_only(c);
+            c.otp_delivery_inline = false;
+        },
+        gated.clone(),
+        memory.clone(),
+    )
+    .await;
+    let (b, rid, csrf) = new_request(&s).await;
+    // The sender is stuck, yet the match answers: the answer cannot depend
+    // on delivery (an SMS gateway's latency would tell a match from a
+    // non-match).
+    let (st, v) = b
+        .post(
+            &format!("/api/consent/requests/{rid}/sign-in/otp"),
+            Some(&csrf),
+            otp_start_body(),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
+    assert!(memory.messages().is_empty(), "not delivered yet");
+    *gated.open.lock().expect("lock") = true;
+    gated.opened.notify_all();
+    // Delivered once the gate opens (bounded wait, not a timing assertion).
+    for _ in 0..500 {
+        if !memory.messages().is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert_eq!(memory.messages().len(), 1);
+    let cid = v["challenge_id"].as_str().expect("cid");
+    let (st, _) = b
+        .post(
+            &format!("/api/consent/requests/{rid}/sign-in/otp/{cid}/verify"),
+            Some(&csrf),
+            json!({"code": memory.messages()[0].code}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK);
 }

@@ -112,6 +112,27 @@ pub async fn start() -> TestServer {
 }
 
 pub async fn start_with(f: impl FnOnce(&mut Config)) -> TestServer {
+    let sender = Arc::new(MemorySender::default());
+    start_with_sender(
+        |c| {
+            // Most tests read the sender right after the answer; the
+            // default background delivery has its own test (abuse.rs).
+            c.otp_delivery_inline = true;
+            f(c);
+        },
+        sender.clone(),
+        sender,
+    )
+    .await
+}
+
+/// A server whose codes go to `otp` (`memory` is what `last_code` reads:
+/// the same sender, or the one `otp` forwards to).
+pub async fn start_with_sender(
+    f: impl FnOnce(&mut Config),
+    otp: Arc<dyn datacustodian::otp_sender::OtpSender>,
+    memory: Arc<MemorySender>,
+) -> TestServer {
     let dir = tempfile::tempdir().expect("tempdir");
     let db_path = dir.path().join("dc.sqlite");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -124,14 +145,8 @@ pub async fn start_with(f: impl FnOnce(&mut Config)) -> TestServer {
     let store = Store::open(&format!("sqlite://{}", db_path.display()))
         .await
         .expect("open store");
-    let sender = Arc::new(MemorySender::default());
-    let state = AppState::with_clock(
-        config,
-        store,
-        HmacKey::random(),
-        sender.clone(),
-        Clock::system(),
-    );
+    let sender = memory;
+    let state = AppState::with_clock(config, store, HmacKey::random(), otp, Clock::system());
     let seed = seed_demo(&state).await.expect("seed");
     // The demo client requires PKCE (as the printed URL, the playground and
     // the browser tests use it); most rules here are shown without PKCE, so
