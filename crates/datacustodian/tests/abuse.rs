@@ -934,3 +934,44 @@ async fn the_code_start_does_not_wait_for_delivery() {
         .await;
     assert_eq!(st, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn the_purge_keeps_a_session_while_a_pending_request_names_it() {
+    let s = start_with(|c| {
+        accounting_only(c);
+        c.session_lifetime = 100;
+        c.request_lifetime = 1800;
+    })
+    .await;
+    let owner = s.browser();
+    let rid = owner
+        .start(&authorize_url(&s, DEMO_SCOPE, None, None))
+        .await;
+    owner.csrf(&rid).await;
+    // The session is over, the request is not.
+    s.clock().advance(200);
+    datacustodian::housekeeping::purge_once(&s.state)
+        .await
+        .expect("purge");
+    let pool = db(&s).await;
+    assert_eq!(
+        rows(&pool, "consent_sessions").await,
+        1,
+        "kept: the request names it"
+    );
+    // So the request stays bound to it: nobody else can claim it.
+    let stranger = s.browser();
+    let (st, v) = stranger.context(&rid).await;
+    assert_eq!(
+        (st, v["error"].clone()),
+        (StatusCode::FORBIDDEN, json!("request_not_yours"))
+    );
+    // Once the request is over too, both go.
+    s.clock().advance(1800);
+    datacustodian::housekeeping::purge_once(&s.state)
+        .await
+        .expect("purge");
+    assert_eq!(rows(&pool, "auth_requests").await, 0);
+    assert_eq!(rows(&pool, "consent_sessions").await, 0);
+    pool.close().await;
+}
