@@ -452,7 +452,9 @@ error_codes! {
     ScopeWiderThanRequest "scope_wider_than_request" "The choices ask for more than the request (400).";
     EditNotAllowed "edit_not_allowed" "The request says `noedit` (400).";
     UnknownAuthorization "unknown_authorization" "No such authorization of this customer (404).";
-    Overloaded "overloaded" "The server is shedding load; wait `retry_after` (503).";
+    RateLimited "rate_limited" "Too many requests from this address or overall; wait `retry_after` (429).";
+    RequestAttemptsExhausted "request_attempts_exhausted" "This authorization request has used up its sign-in attempts; start again from the third party (429).";
+    ServerBusy "server_busy" "The server is shedding load; wait `retry_after` (503).";
     ServerError "server_error" "The server failed (500).";
 }
 

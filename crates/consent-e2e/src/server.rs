@@ -122,7 +122,10 @@ impl TestServer {
             Arc::new(OutboxSender::new(outbox.clone())),
         );
         let seed = seed_demo(&state).await.expect("seed the demo");
-        let router = app(state.clone());
+        // With each connection's peer address, as `datacustodian serve`
+        // runs (the client IP of its rate limits and throttles).
+        let router =
+            app(state.clone()).into_make_service_with_connect_info::<std::net::SocketAddr>();
         tokio::spawn(async move {
             let _ = axum::serve(listener, router).await;
         });

@@ -71,6 +71,8 @@ pub struct NewClient {
     pub policy_uri: Option<String>,
     /// Terms of service.
     pub tos_uri: Option<String>,
+    /// Authorization requests must carry a PKCE S256 challenge (default on).
+    pub require_pkce: bool,
 }
 
 impl NewClient {
@@ -90,6 +92,7 @@ impl NewClient {
             client_uri: None,
             policy_uri: None,
             tos_uri: None,
+            require_pkce: true,
         }
     }
 }
@@ -121,6 +124,30 @@ fn check_url(what: &str, s: &str, allow_data: bool) -> Result<(), AdminError> {
     }
     if u.fragment().is_some() {
         return Err(bad(format!("{what} {s:?} must not have a #fragment")));
+    }
+    Ok(())
+}
+
+/// True for the loopback hosts a native or development client may use over
+/// plain http: `127.0.0.1`, `[::1]` and `localhost`.
+pub fn is_loopback_host(u: &url::Url) -> bool {
+    match u.host() {
+        Some(url::Host::Ipv4(ip)) => ip == std::net::Ipv4Addr::LOCALHOST,
+        Some(url::Host::Ipv6(ip)) => ip == std::net::Ipv6Addr::LOCALHOST,
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        None => false,
+    }
+}
+
+/// A redirect URI: absolute, no fragment, https unless the host is loopback
+/// (RFC 9700 §2.6, RFC 8252 §7.3).
+fn check_redirect_uri(s: &str) -> Result<(), AdminError> {
+    check_url("redirect URI", s, false)?;
+    let u = url::Url::parse(s).map_err(|e| bad(format!("redirect URI {s:?}: {e}")))?;
+    if u.scheme() != "https" && !is_loopback_host(&u) {
+        return Err(bad(format!(
+            "redirect URI {s:?} must be https (plain http only for 127.0.0.1, [::1] or localhost)"
+        )));
     }
     Ok(())
 }
@@ -182,7 +209,7 @@ pub async fn create_client(state: &AppState, c: NewClient) -> Result<ClientSecre
         ));
     }
     for r in &c.redirect_uris {
-        check_url("redirect URI", r, false)?;
+        check_redirect_uri(r)?;
     }
     let mut scopes = Vec::new();
     for s in &c.scopes {
@@ -244,6 +271,7 @@ pub async fn create_client(state: &AppState, c: NewClient) -> Result<ClientSecre
             client_uri: c.client_uri,
             policy_uri: c.policy_uri,
             tos_uri: c.tos_uri,
+            require_pkce: c.require_pkce,
             created_at: state.now(),
         })
         .await?;
@@ -270,6 +298,19 @@ pub async fn rotate_client_secret(
         client_id: client_id.to_string(),
         client_secret: secret,
     })
+}
+
+/// Turns a client's PKCE requirement on or off.
+pub async fn set_client_require_pkce(
+    state: &AppState,
+    client_id: &str,
+    on: bool,
+) -> Result<(), AdminError> {
+    if state.store().set_client_require_pkce(client_id, on).await? {
+        Ok(())
+    } else {
+        Err(bad(format!("no client {client_id:?}")))
+    }
 }
 
 /// Removes a client and everything issued to it.
@@ -572,9 +613,17 @@ pub async fn seed_demo(state: &AppState) -> Result<DemoSeed, AdminError> {
                 client_uri: Some("https://example.com/energy-audit".to_string()),
                 policy_uri: Some("https://example.com/energy-audit/privacy".to_string()),
                 tos_uri: Some("https://example.com/energy-audit/terms".to_string()),
+                require_pkce: true,
             },
         )
         .await?;
+    } else {
+        // A demo client from before PKCE could be required: require it now
+        // (the printed URL, the playground and the browser tests use it).
+        state
+            .store()
+            .set_client_require_pkce(DEMO_CLIENT_ID, true)
+            .await?;
     }
     let mut customers = Vec::new();
     for (demo, meters) in demo_customers() {

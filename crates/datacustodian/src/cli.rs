@@ -73,6 +73,39 @@ pub struct ServeArgs {
     /// Seed the demo third party and customers and print how to use them.
     #[arg(long)]
     pub demo: bool,
+    /// Rate of the anonymous endpoints (authorize, consent context, sign-in,
+    /// code start, resend and verify) per client IP: `N/s[:BURST]`, or
+    /// `off`.
+    #[arg(long, default_value = "10/s:60")]
+    pub rate_limit_per_ip: String,
+    /// Rate of the anonymous endpoints for all clients together:
+    /// `N/s[:BURST]`, or `off`.
+    #[arg(long, default_value = "300/s:600")]
+    pub rate_limit_global: String,
+    /// A reverse proxy whose `X-Forwarded-For` gives the client IP
+    /// (repeatable). Without one the header is ignored.
+    #[arg(long = "trusted-proxy")]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Password hashes computed at once; more are answered 503 with
+    /// `Retry-After`. Default: half the cores, at least one.
+    #[arg(long)]
+    pub max_concurrent_hashes: Option<usize>,
+    /// Sign-in attempts (passwords, code starts, code checks) per
+    /// authorization request.
+    #[arg(long, default_value_t = 30)]
+    pub max_sign_in_attempts: u32,
+    /// Seconds between two purges of expired rows.
+    #[arg(long, default_value_t = 60)]
+    pub purge_interval: u64,
+}
+
+fn rate_arg(flag: &str, s: &str) -> Result<Option<crate::Rate>, Failure> {
+    if s.eq_ignore_ascii_case("off") {
+        return Ok(None);
+    }
+    crate::Rate::parse(s)
+        .map(Some)
+        .map_err(|e| Failure::Usage(format!("{flag}: {e}")))
 }
 
 /// Client kinds on the command line.
@@ -158,6 +191,10 @@ pub struct ClientAdd {
     /// Terms of service URL.
     #[arg(long)]
     pub tos_uri: Option<String>,
+    /// Do not require PKCE from this client (it is required by default;
+    /// turn it off only for a confidential client that cannot send it).
+    #[arg(long)]
+    pub no_require_pkce: bool,
 }
 
 /// `customer` subcommands.
@@ -378,6 +415,24 @@ async fn serve(cli: &Cli, args: &ServeArgs) -> Result<(), Failure> {
     config.assets_dir = pick_dir(&args.assets, "dist");
     config.playground_dir = pick_dir(&args.playground_assets, "crates/scope-playground/dist");
     config.demo_sandbox = args.demo;
+    config.rate_per_ip = rate_arg("--rate-limit-per-ip", &args.rate_limit_per_ip)?;
+    config.rate_global = rate_arg("--rate-limit-global", &args.rate_limit_global)?;
+    config.trusted_proxies = args.trusted_proxies.clone();
+    if let Some(n) = args.max_concurrent_hashes {
+        if n == 0 {
+            return Err(Failure::Usage(
+                "--max-concurrent-hashes must be at least 1".into(),
+            ));
+        }
+        config.max_concurrent_hashes = n;
+    }
+    if args.max_sign_in_attempts == 0 {
+        return Err(Failure::Usage(
+            "--max-sign-in-attempts must be at least 1".into(),
+        ));
+    }
+    config.max_sign_in_attempts_per_request = args.max_sign_in_attempts;
+    config.purge_interval = args.purge_interval.max(1);
     let outbox = args
         .otp_outbox
         .clone()
@@ -401,10 +456,14 @@ async fn serve(cli: &Cli, args: &ServeArgs) -> Result<(), Failure> {
         }
     }
     let store = state.store().clone();
-    axum::serve(listener, app(state))
-        .with_graceful_shutdown(shutdown())
-        .await
-        .map_err(|e| Failure::Runtime(e.to_string()))?;
+    let _housekeeping = crate::housekeeping::spawn(state.clone());
+    axum::serve(
+        listener,
+        app(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown())
+    .await
+    .map_err(|e| Failure::Runtime(e.to_string()))?;
     store.close().await;
     Ok(())
 }
@@ -541,6 +600,7 @@ async fn client(cli: &Cli, c: &ClientCommand) -> Result<(), Failure> {
                     client_uri: a.client_uri.clone(),
                     policy_uri: a.policy_uri.clone(),
                     tos_uri: a.tos_uri.clone(),
+                    require_pkce: !a.no_require_pkce,
                 },
             )
             .await
@@ -557,6 +617,7 @@ async fn client(cli: &Cli, c: &ClientCommand) -> Result<(), Failure> {
                 scopes: Vec<String>,
                 grant_types: Vec<String>,
                 frame_ancestors: Vec<String>,
+                require_pkce: bool,
             }
             let rows: Vec<Row> = state
                 .store()
@@ -572,6 +633,7 @@ async fn client(cli: &Cli, c: &ClientCommand) -> Result<(), Failure> {
                     scopes: c.scopes,
                     grant_types: c.grant_types,
                     frame_ancestors: c.frame_ancestors,
+                    require_pkce: c.require_pkce,
                 })
                 .collect();
             print_json(&rows)

@@ -1,5 +1,6 @@
 //! Server configuration and the clock.
 
+use std::net::IpAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -15,6 +16,49 @@ pub enum Argon2Cost {
     /// argon2id with the smallest parameters: for tests only, never in
     /// production.
     TestOnlyInsecure,
+}
+
+/// A token-bucket rate: `per_second` requests a second on average, bursts
+/// of up to `burst`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rate {
+    /// Sustained requests per second (at least 1).
+    pub per_second: u32,
+    /// Burst size (at least 1).
+    pub burst: u32,
+}
+
+impl Rate {
+    /// Reads `N/s` or `N/s:BURST` (e.g. `10/s:50`); the burst defaults to
+    /// the rate.
+    pub fn parse(s: &str) -> Result<Rate, String> {
+        let (rate, burst) = match s.split_once(':') {
+            Some((r, b)) => (r, Some(b)),
+            None => (s, None),
+        };
+        let n: u32 = rate
+            .trim()
+            .strip_suffix("/s")
+            .unwrap_or(rate.trim())
+            .parse()
+            .map_err(|_| format!("rate {s:?} must look like 10/s or 10/s:50"))?;
+        let burst: u32 = match burst {
+            Some(b) => b
+                .trim()
+                .parse()
+                .map_err(|_| format!("rate {s:?}: the burst must be a number"))?,
+            None => n,
+        };
+        if n == 0 || burst == 0 {
+            return Err(format!(
+                "rate {s:?} must be at least 1/s with a burst of at least 1"
+            ));
+        }
+        Ok(Rate {
+            per_second: n,
+            burst,
+        })
+    }
 }
 
 /// Everything the server needs to know that is not in the database.
@@ -45,17 +89,55 @@ pub struct Config {
     pub otp_resend_after: u64,
     /// Codes sent to one contact per hour.
     pub otp_max_per_hour: u32,
-    /// Wrong codes (or failed logins) before each further try is delayed.
+    /// Wrong codes (or failed logins for one username from one IP) before
+    /// each further try is delayed.
     pub attempts_before_delay: u32,
-    /// Wrong codes before the challenge is locked (failed logins before the
-    /// account is locked for `lockout_seconds`).
+    /// Wrong codes before the challenge is locked.
     pub attempts_before_lock: u32,
     /// The delay imposed after `attempts_before_delay` failures.
     pub delay_seconds: u64,
-    /// How long a login lockout lasts.
+    /// The longest delay between two tries (the delay doubles from
+    /// `delay_seconds` up to this).
     pub lockout_seconds: u64,
     /// Password hashing cost.
     pub argon2_cost: Argon2Cost,
+    /// Password hashes computed at once; more are shed with 503 and
+    /// `Retry-After` (default: half the cores, at least one).
+    pub max_concurrent_hashes: usize,
+    /// Rate of the anonymous endpoints (authorize, context, sign-in, code
+    /// start, resend, verify) per client IP; `None` = unlimited.
+    pub rate_per_ip: Option<Rate>,
+    /// Rate of the anonymous endpoints for all clients together.
+    pub rate_global: Option<Rate>,
+    /// Proxies whose `X-Forwarded-For` is believed. Empty: the client IP is
+    /// the peer address, and the header is ignored.
+    pub trusted_proxies: Vec<IpAddr>,
+    /// Sign-in attempts (passwords, code starts, code checks) one
+    /// authorization request may make.
+    pub max_sign_in_attempts_per_request: u32,
+    /// Failed passwords for one username from all IPs together before each
+    /// further try is delayed (the per-IP count uses
+    /// `attempts_before_delay`).
+    pub login_attempts_before_delay_any_ip: u32,
+    /// Window over which failed passwords count (seconds).
+    pub login_window: u64,
+    /// Code starts from one client IP per hour.
+    pub otp_starts_per_ip_per_hour: u32,
+    /// Wrong codes one customer may accumulate, over all challenges, before
+    /// code sign-in is refused for them (NIST SP 800-63B: at most 100
+    /// consecutive failures); cleared by a successful code.
+    pub otp_customer_max_failures: u32,
+    /// The window of `otp_customer_max_failures` (seconds).
+    pub otp_customer_window: u64,
+    /// Seconds between two housekeeping runs.
+    pub purge_interval: u64,
+    /// Rows of each kind deleted per batch.
+    pub purge_batch: u32,
+    /// Hand one-time codes to the sender inside the request instead of on a
+    /// background task (default off: the code start then answers in the
+    /// same time whether or not a code goes out). For tests that read the
+    /// sender right after the answer.
+    pub otp_delivery_inline: bool,
     /// Sandbox mode (`serve --demo`): publishes the demo client's
     /// credentials at `/playground/sandbox.json` so the playground can run
     /// the whole flow. Never on in production: it gives away a secret.
@@ -88,6 +170,40 @@ impl Config {
             delay_seconds: 30,
             lockout_seconds: 15 * 60,
             argon2_cost: Argon2Cost::Default,
+            // Half the cores (at least one): hashing on every core starves
+            // the token endpoint and the decisions (see the flood benchmark).
+            max_concurrent_hashes: std::thread::available_parallelism()
+                .map(|n| (usize::from(n) / 2).max(1))
+                .unwrap_or(1),
+            rate_per_ip: Some(Rate {
+                per_second: 10,
+                burst: 60,
+            }),
+            rate_global: Some(Rate {
+                per_second: 300,
+                burst: 600,
+            }),
+            trusted_proxies: Vec::new(),
+            max_sign_in_attempts_per_request: 30,
+            login_attempts_before_delay_any_ip: 20,
+            login_window: 24 * 3600,
+            otp_starts_per_ip_per_hour: 30,
+            otp_customer_max_failures: 100,
+            otp_customer_window: 7 * 24 * 3600,
+            purge_interval: 60,
+            purge_batch: 500,
+            otp_delivery_inline: false,
+        }
+    }
+
+    /// The name of the session cookie: `__Host-gbcd_session` when the public
+    /// URL is https (the browser then insists on `Secure`, `Path=/` and no
+    /// `Domain`), else `gbcd_session`.
+    pub fn session_cookie_name(&self) -> &'static str {
+        if self.secure_cookies() {
+            "__Host-gbcd_session"
+        } else {
+            "gbcd_session"
         }
     }
 

@@ -66,6 +66,15 @@ impl OAuthError {
     pub fn too_many_attempts(d: impl Into<String>) -> Self {
         Self::new(StatusCode::TOO_MANY_REQUESTS, "invalid_grant", d)
     }
+    /// `temporarily_unavailable` (503 with `Retry-After: 1`): the password
+    /// hashes are all taken.
+    pub fn temporarily_unavailable() -> Self {
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "temporarily_unavailable",
+            "the server is busy; try again in a moment",
+        )
+    }
     /// `server_error` (500), details logged only.
     pub fn server_error() -> Self {
         Self::new(
@@ -94,6 +103,10 @@ impl IntoResponse for OAuthError {
             error_description: &self.description,
         };
         let mut resp = (self.status, Json(body)).into_response();
+        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+            resp.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        }
         if self.status == StatusCode::UNAUTHORIZED {
             resp.headers_mut().insert(
                 header::WWW_AUTHENTICATE,

@@ -11,7 +11,7 @@
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
 //! use std::sync::Arc;
-//! use datacustodian::{AppState, Config, HmacKey, Store, app, seed_demo};
+//! use datacustodian::{AppState, Config, HmacKey, Store, seed_demo};
 //! use datacustodian::otp_sender::OutboxSender;
 //!
 //! let dir = std::env::temp_dir();
@@ -26,7 +26,9 @@
 //! );
 //! let seed = seed_demo(&state).await?;
 //! println!("{} {}", seed.client_id, seed.authorization_url);
-//! tokio::spawn(async move { axum::serve(listener, app(state)).await });
+//! // The client IP of the rate limits comes from the connection; the purge
+//! // of expired rows runs beside the server.
+//! tokio::spawn(datacustodian::serve(listener, state));
 //! # Ok(()) }
 //! ```
 
@@ -37,6 +39,7 @@ pub mod consent;
 pub mod customer_api;
 pub mod error;
 pub mod espi;
+pub mod housekeeping;
 pub mod oauth;
 pub mod otp_sender;
 pub mod scope;
@@ -51,9 +54,9 @@ use axum::routing::{delete, get, post};
 
 pub use admin::{
     ClientSecret, DemoCustomer, DemoSeed, NewClient, NewCustomer, create_client, create_customer,
-    remove_client, remove_customer, rotate_client_secret, seed_demo,
+    remove_client, remove_customer, rotate_client_secret, seed_demo, set_client_require_pkce,
 };
-pub use config::{Argon2Cost, Clock, Config};
+pub use config::{Argon2Cost, Clock, Config, Rate};
 pub use security::secrets::HmacKey;
 pub use store::Store;
 
@@ -74,6 +77,7 @@ struct Inner {
     otp: Arc<dyn OtpSender>,
     clock: Clock,
     metadata: String,
+    limits: security::limits::Limits,
 }
 
 impl AppState {
@@ -91,8 +95,10 @@ impl AppState {
         clock: Clock,
     ) -> AppState {
         let metadata = oauth::metadata::document(&config).to_string();
+        let limits = security::limits::Limits::new(&config);
         AppState {
             inner: Arc::new(Inner {
+                limits,
                 config,
                 store,
                 key,
@@ -123,6 +129,10 @@ impl AppState {
         self.inner.otp.as_ref()
     }
 
+    pub(crate) fn otp_sender_arc(&self) -> Arc<dyn OtpSender> {
+        self.inner.otp.clone()
+    }
+
     /// The clock.
     pub fn clock(&self) -> &Clock {
         &self.inner.clock
@@ -131,6 +141,11 @@ impl AppState {
     /// Unix seconds now (by the state's clock).
     pub fn now(&self) -> i64 {
         self.inner.clock.now()
+    }
+
+    /// The rate limiters and the password-hash permits.
+    pub fn limits(&self) -> &security::limits::Limits {
+        &self.inner.limits
     }
 
     pub(crate) fn metadata_json(&self) -> &str {
@@ -162,7 +177,9 @@ pub fn app(state: AppState) -> Router {
         .route("/oauth/introspect", post(oauth::introspect::introspect))
         .layer(security::headers::cors_layer());
 
-    let api = Router::new()
+    // The anonymous endpoints: rate-limited per client IP and globally.
+    let anonymous = Router::new()
+        .route("/oauth/authorize", get(oauth::authorize::authorize))
         .route(
             "/api/consent/requests/{request_id}",
             get(consent::context::get_context),
@@ -183,6 +200,12 @@ pub fn app(state: AppState) -> Router {
             "/api/consent/requests/{request_id}/sign-in/otp/{challenge_id}/verify",
             post(consent::otp::verify),
         )
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            security::limits::rate_limit,
+        ));
+
+    let api = Router::new()
         .route(
             "/api/consent/requests/{request_id}/meters",
             get(consent::context::meters),
@@ -200,8 +223,8 @@ pub fn app(state: AppState) -> Router {
 
     Router::new()
         .merge(cors_routes)
+        .merge(anonymous)
         .merge(api)
-        .route("/oauth/authorize", get(oauth::authorize::authorize))
         .merge(espi::routes())
         .merge(static_files::routes(&state))
         .layer(axum::middleware::from_fn_with_state(
@@ -209,5 +232,21 @@ pub fn app(state: AppState) -> Router {
             security::headers::security_headers,
         ))
         .layer(axum::middleware::from_fn(security::headers::log_request))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            security::limits::client_ip_layer,
+        ))
         .with_state(state)
+}
+
+/// Serves `app(state)` on `listener` with each connection's peer address
+/// (the client IP of the rate limits and throttles), and runs the
+/// housekeeping (see [`housekeeping::spawn`]) beside it.
+pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
+    let _purge = housekeeping::spawn(state.clone());
+    axum::serve(
+        listener,
+        app(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .await
 }

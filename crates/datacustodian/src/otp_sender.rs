@@ -95,7 +95,8 @@ pub trait OtpSender: Send + Sync + std::fmt::Debug {
     fn send(&self, message: &OtpMessage) -> Result<(), SendError>;
 }
 
-/// Appends JSON lines to a file (development and tests).
+/// Appends JSON lines to a file (development and tests). The file is
+/// created with mode 0600: it holds codes in clear.
 #[derive(Debug)]
 pub struct OutboxSender {
     path: PathBuf,
@@ -122,9 +123,12 @@ impl OtpSender for OutboxSender {
         let mut line = serde_json::to_string(message).map_err(|e| SendError(e.to_string()))?;
         line.push('\n');
         let _guard = self.lock.lock().unwrap_or_else(|p| p.into_inner());
-        let mut f = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
+        let mut opts = std::fs::OpenOptions::new();
+        opts.create(true).append(true);
+        // The outbox holds codes in clear: readable by the server's user only.
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+        let mut f = opts
             .open(&self.path)
             .map_err(|e| SendError(format!("cannot open outbox {}: {e}", self.path.display())))?;
         f.write_all(line.as_bytes())
@@ -229,6 +233,26 @@ mod tests {
             m.message
                 .contains("only proves that you can read this mailbox")
         );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn outbox_is_created_readable_by_its_owner_only() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("outbox.jsonl");
+        let sender = OutboxSender::new(&path);
+        let m = OtpMessage::new(
+            Channel::Sms,
+            "+15554443333".into(),
+            "123456".into(),
+            "h",
+            10,
+            0,
+        );
+        sender.send(&m).expect("send");
+        let mode = std::fs::metadata(&path).expect("meta").permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{mode:o}");
     }
 
     #[test]

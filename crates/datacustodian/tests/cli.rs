@@ -250,3 +250,37 @@ fn bad_arguments_exit_2_with_a_clear_message() {
         assert!(!err.contains("panicked"), "{args:?}: {err}");
     }
 }
+
+#[test]
+fn client_add_requires_pkce_unless_told_and_https_redirects() {
+    let dir = tempfile::tempdir().expect("dir");
+    let add = |name: &str, redirect: &str, extra: &[&str]| {
+        let mut args = vec!["client", "add", "--name", name, "--redirect-uri", redirect];
+        args.extend_from_slice(extra);
+        run(dir.path(), &args)
+    };
+    assert!(add("Strict", "https://a.example/cb", &[]).status.success());
+    let o = add("Lax", "https://b.example/cb", &["--no-require-pkce"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = run(dir.path(), &["client", "list"]);
+    let list: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON");
+    let mut pkce: Vec<(String, bool)> = list
+        .as_array()
+        .expect("array")
+        .iter()
+        .map(|c| {
+            (
+                c["name"].as_str().expect("name").to_string(),
+                c["require_pkce"].as_bool().expect("bool"),
+            )
+        })
+        .collect();
+    pkce.sort();
+    assert_eq!(
+        pkce,
+        vec![("Lax".to_string(), false), ("Strict".to_string(), true)]
+    );
+    let o = add("Plain", "http://c.example/cb", &[]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("must be https"), "{}", stderr(&o));
+}

@@ -82,6 +82,9 @@ async fn wait_ready(base: &str) {
     panic!("the server did not come up");
 }
 
+/// The demo client requires PKCE: every request here uses this verifier.
+const VERIFIER: &str = "durability-test-verifier-0123456789-abcdefghijklmnop";
+
 fn authorize_url(base: &str) -> String {
     let q = url::form_urlencoded::Serializer::new(String::new())
         .append_pair("response_type", "code")
@@ -89,6 +92,11 @@ fn authorize_url(base: &str) -> String {
         .append_pair("redirect_uri", &format!("{base}/playground/callback"))
         .append_pair("scope", datacustodian::admin::DEMO_SCOPE)
         .append_pair("state", "s")
+        .append_pair(
+            "code_challenge",
+            &espi_scope::pkce::challenge_s256(VERIFIER),
+        )
+        .append_pair("code_challenge_method", "S256")
         .finish();
     format!("{base}/oauth/authorize?{q}")
 }
@@ -159,6 +167,7 @@ async fn sigkill_mid_flow_loses_nothing_and_issues_nothing_twice() {
             ("grant_type", "authorization_code"),
             ("code", &c0),
             ("redirect_uri", &redirect),
+            ("code_verifier", VERIFIER),
         ],
     )
     .await;
@@ -190,6 +199,7 @@ async fn sigkill_mid_flow_loses_nothing_and_issues_nothing_twice() {
         ("grant_type", "authorization_code"),
         ("code", c1.as_str()),
         ("redirect_uri", redirect.as_str()),
+        ("code_verifier", VERIFIER),
     ];
     let (st, t1) = token(&base, &secret, &form).await;
     assert_eq!(st, StatusCode::OK, "{t1}");
@@ -222,6 +232,7 @@ async fn sigkill_mid_flow_loses_nothing_and_issues_nothing_twice() {
             ("grant_type", "authorization_code"),
             ("code", &c0),
             ("redirect_uri", &redirect),
+            ("code_verifier", VERIFIER),
         ],
     )
     .await;

@@ -127,6 +127,7 @@ async fn missing_or_unreadable_scope_redirects_invalid_scope() {
 async fn scope_wider_than_registration_is_invalid_scope() {
     let s = start().await;
     let mut c = NewClient::third_party("Narrow", vec!["http://127.0.0.1:9/cb".into()]);
+    c.require_pkce = false; // this test is about scopes
     c.scopes = vec!["FB=1_4_16_51;HistoryLength=31536000".into()];
     let cs = create_client(&s.state, c).await.expect("client");
     for (scope, ok) in [
@@ -1153,6 +1154,141 @@ async fn secure_cookie_when_public_url_is_https() {
         .expect("ctx");
     let cookie = r.headers()["set-cookie"].to_str().expect("cookie");
     assert!(cookie.contains("; Secure"), "{cookie}");
+    // The __Host- prefix: the browser refuses it unless Secure, Path=/ and
+    // no Domain, so no sibling subdomain can plant or overwrite it.
+    assert!(cookie.starts_with("__Host-gbcd_session="), "{cookie}");
+    assert!(
+        cookie.contains("; Path=/") && !cookie.contains("Domain"),
+        "{cookie}"
+    );
+    // HSTS on every response over https.
+    assert_eq!(
+        r.headers()["strict-transport-security"],
+        "max-age=31536000; includeSubDomains"
+    );
+    let r = http()
+        .get(s.url("/.well-known/oauth-authorization-server"))
+        .send()
+        .await
+        .expect("metadata");
+    assert!(r.headers().contains_key("strict-transport-security"));
+    // The cookie is read back under its __Host- name.
+    let value = cookie.split(';').next().expect("pair").to_string();
+    let r = http()
+        .get(s.url(&format!("/api/consent/requests/{rid}")))
+        .header("cookie", value)
+        .send()
+        .await
+        .expect("ctx");
+    assert_eq!(
+        r.status(),
+        StatusCode::OK,
+        "the same session reads its request"
+    );
+}
+
+#[tokio::test]
+async fn no_hsts_and_plain_cookie_name_over_http() {
+    let s = start().await;
+    let b = s.browser();
+    let rid = b.start(&authorize_url(&s, DEMO_SCOPE, None, None)).await;
+    let r = http()
+        .get(s.url(&format!("/api/consent/requests/{rid}")))
+        .send()
+        .await
+        .expect("ctx");
+    assert!(!r.headers().contains_key("strict-transport-security"));
+    let cookie = r.headers()["set-cookie"].to_str().expect("cookie");
+    assert!(cookie.starts_with("gbcd_session="), "{cookie}");
+}
+
+#[tokio::test]
+async fn redirect_uris_must_be_https_except_loopback() {
+    let s = start().await;
+    for ok in [
+        "https://tp.example.com/cb",
+        "http://127.0.0.1:8000/cb",
+        "http://[::1]:8000/cb",
+        "http://localhost/cb",
+    ] {
+        let r = create_client(&s.state, NewClient::third_party("Ok", vec![ok.into()])).await;
+        assert!(r.is_ok(), "{ok}: {r:?}");
+    }
+    for bad in [
+        "http://tp.example.com/cb",
+        "http://127.0.0.2/cb",
+        "http://localhost.example.com/cb",
+        "http://10.0.0.1/cb",
+    ] {
+        let r = create_client(&s.state, NewClient::third_party("Bad", vec![bad.into()])).await;
+        let e = r.expect_err(bad);
+        assert!(e.0.contains("must be https"), "{bad}: {e}");
+    }
+}
+
+#[tokio::test]
+async fn require_pkce_is_on_for_new_clients_and_the_demo() {
+    let s = start().await;
+    // The demo client requires PKCE (the harness turned it off; seeding
+    // again turns it back on).
+    datacustodian::seed_demo(&s.state).await.expect("seed");
+    let demo = s
+        .state
+        .store()
+        .client(&s.seed.client_id)
+        .await
+        .expect("db")
+        .expect("demo");
+    assert!(demo.require_pkce);
+    let r = http()
+        .get(authorize_url(&s, DEMO_SCOPE, Some("st"), None))
+        .send()
+        .await
+        .expect("authorize");
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let q = query_of(r.headers()["location"].to_str().expect("loc"));
+    assert_eq!(q["error"], "invalid_request");
+    assert!(q["error_description"].contains("PKCE"), "{q:?}");
+    assert_eq!(q["state"], "st");
+    // With a challenge it goes on to the consent page.
+    let (_, challenge) = pkce();
+    let b = s.browser();
+    b.start(&authorize_url(
+        &s,
+        DEMO_SCOPE,
+        None,
+        Some((&challenge, "S256")),
+    ))
+    .await;
+    // A new client requires it unless registered otherwise.
+    let c = create_client(
+        &s.state,
+        NewClient::third_party("New", vec!["https://new.example/cb".into()]),
+    )
+    .await
+    .expect("client");
+    assert!(
+        s.state
+            .store()
+            .client(&c.client_id)
+            .await
+            .expect("db")
+            .expect("c")
+            .require_pkce
+    );
+    let mut lax = NewClient::third_party("Lax", vec!["https://lax.example/cb".into()]);
+    lax.require_pkce = false;
+    let lax = create_client(&s.state, lax).await.expect("client");
+    let b = s.browser();
+    b.start(&authorize_url_for(
+        &s,
+        &lax.client_id,
+        "https://lax.example/cb",
+        DEMO_SCOPE,
+        None,
+        None,
+    ))
+    .await;
 }
 
 #[tokio::test]
@@ -1167,6 +1303,7 @@ async fn consent_page_frame_ancestors_come_from_the_client() {
     let path = assets.path().to_path_buf();
     let s = start_with(move |c| c.assets_dir = Some(path)).await;
     let mut c = NewClient::third_party("Portal", vec!["http://127.0.0.1:9/cb".into()]);
+    c.require_pkce = false; // this test is about framing
     c.frame_ancestors = vec![
         "https://portal.example.com".into(),
         "https://other.example.org".into(),

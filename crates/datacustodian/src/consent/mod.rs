@@ -72,7 +72,7 @@ pub async fn current_session(
     state: &AppState,
     headers: &HeaderMap,
 ) -> Result<Option<Session>, ApiError> {
-    let Some(v) = session_cookie(headers) else {
+    let Some(v) = session_cookie(headers, state.config().session_cookie_name()) else {
         return Ok(None);
     };
     Ok(state
@@ -102,7 +102,7 @@ pub async fn new_session(state: &AppState) -> Result<(Session, HeaderValue), Api
         .await?;
     Ok((
         session,
-        set_session_cookie(&value, lifetime, state.config().secure_cookies()),
+        set_session_cookie(&value, lifetime, state.config()),
     ))
 }
 
@@ -126,7 +126,7 @@ pub async fn sign_in_session(
     Ok(set_session_cookie(
         &value,
         session.expires_at - state.now(),
-        state.config().secure_cookies(),
+        state.config(),
     ))
 }
 
@@ -136,11 +136,7 @@ pub fn rotated_cookie(state: &AppState, session: &Session) -> (Vec<u8>, HeaderVa
     let value = new_secret();
     (
         state.key().hash(Purpose::Session, &value),
-        set_session_cookie(
-            &value,
-            session.expires_at - state.now(),
-            state.config().secure_cookies(),
-        ),
+        set_session_cookie(&value, session.expires_at - state.now(), state.config()),
     )
 }
 

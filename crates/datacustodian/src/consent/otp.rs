@@ -3,9 +3,20 @@
 //!
 //! A code is valid 10 minutes, single use, bound to its challenge, which is
 //! bound to the request and the consent session. After 5 wrong codes each
-//! try waits a growing delay; after 10 the challenge is locked. A resend
+//! try waits a growing delay; after 10 the challenge is locked; a customer
+//! may accumulate at most 100 wrong codes over all challenges in 7 days
+//! (NIST SP 800-63B), cleared by a right one. Every try is counted before
+//! the code is compared, in the statement that checks the limits. A resend
 //! needs 30 s since the last send and replaces the code; at most 5 codes an
-//! hour go to one contact.
+//! hour go to one contact (and to one identity), counted in the transaction
+//! that records the send.
+//!
+//! No identity oracle: the start answers the same (`201`, the same shape,
+//! the same work) whether or not the identity matches a customer who can
+//! get a code on that channel. When nothing matches, the challenge exists
+//! but sends nothing and no code matches it. `sent_to` shows only a contact
+//! the caller typed (masked), else `""`. Starts are limited per client IP
+//! and per identity, never per session (which costs nothing to renew).
 
 use axum::Json;
 use axum::body::Bytes;
@@ -14,13 +25,14 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
-use super::sign_in::{throttle_blocked, throttle_failed, throttle_key};
+use super::sign_in::{count_request_attempt, throttle_key};
 use super::{Bound, customer_view, ensure_pending, json_body, load_bound, rotated_cookie};
 use crate::AppState;
 use crate::error::ApiError;
 use crate::otp_sender::{Channel, OtpMessage, mask_email, mask_phone};
+use crate::security::limits::ClientIp;
 use crate::security::secrets::{Purpose, ct_eq, new_id, six_digits};
-use crate::store::{Customer, OtpChallenge};
+use crate::store::{CodeAttempt, Customer, Limit, OtpChallenge, ResendOutcome, Reservation};
 
 #[derive(Deserialize)]
 struct Identify {
@@ -77,20 +89,60 @@ fn code_hash(state: &AppState, challenge_id: &str, code: &str) -> Vec<u8> {
 }
 
 fn contact_hash(state: &AppState, contact: &str) -> Vec<u8> {
-    state.key().hash_parts(
-        Purpose::Throttle,
-        &[b"contact", contact.to_lowercase().as_bytes()],
-    )
+    throttle_key(state, "contact", &[contact])
 }
 
-async fn identify(state: &AppState, id: &Identify) -> Result<Option<Customer>, ApiError> {
-    let store = state.store();
+/// What the caller typed to identify: the lookup, the key of the identity
+/// (for the per-identity send limit) and the contact typed, if any.
+struct Typed {
+    key: Vec<u8>,
+    contact: Option<(Channel, String)>,
+}
+
+fn typed(state: &AppState, id: &Identify) -> Result<Typed, ApiError> {
     if let (Some(acct), Some(zip)) = (&id.account_number, &id.zip) {
         if acct.len() > 64 || zip.len() > 16 {
             return Err(ApiError::invalid_request(
                 "account_number or zip is too long",
             ));
         }
+        return Ok(Typed {
+            key: throttle_key(
+                state,
+                "identity-account",
+                &[acct.trim(), &normalize_zip(zip)],
+            ),
+            contact: None,
+        });
+    }
+    if let Some(phone) = &id.phone {
+        if phone.len() > 32 {
+            return Err(ApiError::invalid_request("phone is too long"));
+        }
+        let p = normalize_phone(phone).unwrap_or_else(|| phone.trim().to_string());
+        return Ok(Typed {
+            key: throttle_key(state, "identity-phone", &[&p]),
+            contact: Some((Channel::Sms, p)),
+        });
+    }
+    if let Some(email) = &id.email {
+        if email.len() > 256 {
+            return Err(ApiError::invalid_request("email is too long"));
+        }
+        let e = email.trim().to_string();
+        return Ok(Typed {
+            key: throttle_key(state, "identity-email", &[&e]),
+            contact: Some((Channel::Email, e)),
+        });
+    }
+    Err(ApiError::invalid_request(
+        "identify needs account_number and zip, or phone, or email",
+    ))
+}
+
+async fn identify(state: &AppState, id: &Identify) -> Result<Option<Customer>, ApiError> {
+    let store = state.store();
+    if let (Some(acct), Some(zip)) = (&id.account_number, &id.zip) {
         let zip = normalize_zip(zip);
         let found = store
             .customers_by_account(acct.trim())
@@ -104,27 +156,29 @@ async fn identify(state: &AppState, id: &Identify) -> Result<Option<Customer>, A
         return Ok(found);
     }
     if let Some(phone) = &id.phone {
-        if phone.len() > 32 {
-            return Err(ApiError::invalid_request("phone is too long"));
-        }
         let Some(p) = normalize_phone(phone) else {
             return Ok(None);
         };
         return Ok(store.customers_by_phone(&p).await?.into_iter().next());
     }
     if let Some(email) = &id.email {
-        if email.len() > 256 {
-            return Err(ApiError::invalid_request("email is too long"));
-        }
         return Ok(store
             .customers_by_email(email.trim())
             .await?
             .into_iter()
             .next());
     }
-    Err(ApiError::invalid_request(
-        "identify needs account_number and zip, or phone, or email",
-    ))
+    Ok(None)
+}
+
+/// A code hash no code can match (the challenge of an identity that
+/// matched nobody).
+fn unmatchable() -> Vec<u8> {
+    let mut b = vec![0u8; 32];
+    if getrandom::fill(&mut b).is_err() {
+        b = new_id().into_bytes();
+    }
+    b
 }
 
 fn destination(c: &Customer, channel: Channel) -> Result<(String, String), ApiError> {
@@ -155,17 +209,12 @@ fn destination(c: &Customer, channel: Channel) -> Result<(String, String), ApiEr
     }
 }
 
-/// Seconds until another code may go to this contact, if the hourly limit is
-/// reached.
-async fn hourly_limit(state: &AppState, contact: &[u8], now: i64) -> Result<Option<i64>, ApiError> {
-    let sends = state.store().sends_since(contact, now - 3600).await?;
-    if sends.len() >= state.config().otp_max_per_hour as usize {
-        let oldest = sends.first().copied().unwrap_or(now);
-        return Ok(Some(oldest + 3600 - now));
-    }
-    Ok(None)
-}
-
+/// Hands a code to the sender. By default on a background task once the
+/// challenge is committed, so the answer does not wait for the SMS gateway
+/// or the mail relay: it takes the same time whether or not a code goes out
+/// (a delivery failure is logged). With `otp_delivery_inline` (tests that
+/// read the sender right after the answer) inside the request, where a
+/// failure answers `503 send_failed`.
 fn send(state: &AppState, channel: Channel, to: String, code: String) -> Result<(), ApiError> {
     let msg = OtpMessage::new(
         channel,
@@ -175,6 +224,15 @@ fn send(state: &AppState, channel: Channel, to: String, code: String) -> Result<
         state.config().otp_lifetime / 60,
         state.now(),
     );
+    if !state.config().otp_delivery_inline {
+        let sender = state.otp_sender_arc();
+        tokio::task::spawn_blocking(move || {
+            if let Err(e) = sender.send(&msg) {
+                tracing::error!(error = %e, "one-time code not sent");
+            }
+        });
+        return Ok(());
+    }
     state.otp_sender().send(&msg).map_err(|e| {
         tracing::error!(error = %e, "one-time code not sent");
         ApiError::new(
@@ -196,10 +254,26 @@ fn view(state: &AppState, id: &str, channel: Channel, sent_to: String) -> Challe
     }
 }
 
+fn send_limit(state: &AppState) -> Limit {
+    Limit::per_window(i64::from(state.config().otp_max_per_hour), 3600)
+}
+
+fn code_limit(state: &AppState) -> Limit {
+    let cfg = state.config();
+    Limit {
+        window: i64::MAX,
+        max: i64::from(cfg.attempts_before_lock),
+        delay_after: i64::from(cfg.attempts_before_delay),
+        base_delay: cfg.delay_seconds as i64,
+        max_delay: cfg.lockout_seconds as i64,
+    }
+}
+
 /// `POST /api/consent/requests/{id}/sign-in/otp`.
 pub async fn start(
     State(state): State<AppState>,
     Path(request_id): Path<String>,
+    ip: ClientIp,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
@@ -216,44 +290,58 @@ pub async fn start(
             )));
         }
     };
-    // Guessing identities is throttled per consent session.
-    let id_key = throttle_key(&state, "identify", &bound.session.session_id);
-    if let Some(wait) = throttle_blocked(&state, &id_key).await? {
-        return Err(ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "too_many_attempts",
-            "too many attempts; wait before trying again",
+    let typed = typed(&state, &b.identify)?;
+    count_request_attempt(&state, &bound).await?;
+    // Starts per client IP, whatever they match.
+    let per_ip = Limit::per_window(i64::from(state.config().otp_starts_per_ip_per_hour), 3600);
+    if let Reservation::Refused(wait) = state
+        .store()
+        .reserve_attempts(
+            &[(
+                throttle_key(&state, "otp-start-ip", &[&ip.subject()]),
+                per_ip,
+            )],
+            now,
         )
-        .retry_after(wait));
+        .await?
+    {
+        return Err(too_many_starts(wait));
     }
-    let Some(customer) = identify(&state, &b.identify).await? else {
-        throttle_failed(&state, &id_key).await?;
-        return Err(ApiError::new(
-            StatusCode::NOT_FOUND,
-            "identity_not_found",
-            "no customer matches these details",
-        ));
+    let found = identify(&state, &b.identify)
+        .await?
+        .and_then(|c| destination(&c, channel).ok().map(|(to, _)| (c, to)));
+    let sent_to = match &typed.contact {
+        Some((ch, contact)) if *ch == channel => match channel {
+            Channel::Sms => mask_phone(contact),
+            Channel::Email => mask_email(contact),
+        },
+        _ => String::new(),
     };
-    let (to, masked) = destination(&customer, channel)?;
-    let contact = contact_hash(&state, &to);
-    if let Some(wait) = hourly_limit(&state, &contact, now).await? {
-        return Err(ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "too_many_attempts",
-            "too many codes were sent to this contact in the last hour",
-        )
-        .retry_after(wait));
-    }
     let challenge_id = new_id();
     let code = six_digits();
+    let (customer_id, contact, code_hash, to) = match found {
+        Some((c, to)) => (
+            Some(c.customer_id),
+            contact_hash(&state, &to),
+            code_hash(&state, &challenge_id, &code),
+            Some(to),
+        ),
+        None => (None, typed.key.clone(), unmatchable(), None),
+    };
+    // The identity's and the contact's hourly sends, counted with the insert.
+    let mut send_keys = vec![typed.key];
+    if to.is_some() {
+        send_keys.push(contact.clone());
+    }
     let challenge = OtpChallenge {
         challenge_id: challenge_id.clone(),
         request_key: bound.request.request_key.clone(),
         session_id: bound.session.session_id.clone(),
-        customer_id: customer.customer_id.clone(),
+        customer_id,
         channel: channel.as_str().to_string(),
         contact_hash: contact,
-        code_hash: code_hash(&state, &challenge_id, &code),
+        code_hash,
+        sent_to: sent_to.clone(),
         created_at: now,
         expires_at: now + state.config().otp_lifetime as i64,
         last_sent_at: now,
@@ -261,13 +349,35 @@ pub async fn start(
         failures: 0,
         throttled_until: 0,
     };
-    state.store().insert_challenge(&challenge).await?;
-    send(&state, channel, to, code)?;
+    if let Reservation::Refused(wait) = state
+        .store()
+        .start_challenge(&challenge, &send_keys, send_limit(&state))
+        .await?
+    {
+        return Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_attempts",
+            "too many codes were asked for these details in the last hour",
+        )
+        .retry_after(wait));
+    }
+    if let Some(to) = to {
+        send(&state, channel, to, code)?;
+    }
     Ok((
         StatusCode::CREATED,
-        Json(view(&state, &challenge_id, channel, masked)),
+        Json(view(&state, &challenge_id, channel, sent_to)),
     )
         .into_response())
+}
+
+fn too_many_starts(wait: i64) -> ApiError {
+    ApiError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        "too_many_attempts",
+        "too many attempts; wait before trying again",
+    )
+    .retry_after(wait)
 }
 
 async fn load_challenge(
@@ -296,16 +406,20 @@ async fn load_challenge(
     Ok(c)
 }
 
-fn locked(state: &AppState, c: &OtpChallenge) -> bool {
-    c.failures >= i64::from(state.config().attempts_before_lock)
-}
-
 fn locked_error() -> ApiError {
     ApiError::new(
         StatusCode::TOO_MANY_REQUESTS,
         "otp_locked",
         "too many wrong codes: start again",
     )
+}
+
+fn channel_of(c: &OtpChallenge) -> Channel {
+    if c.channel == "email" {
+        Channel::Email
+    } else {
+        Channel::Sms
+    }
 }
 
 /// `POST …/sign-in/otp/{challenge_id}/resend`.
@@ -318,66 +432,71 @@ pub async fn resend(
     let now = state.now();
     ensure_pending(&bound.request, now, StatusCode::GONE)?;
     let c = load_challenge(&state, &bound, &challenge_id).await?;
-    if c.used_at.is_some() {
-        return Err(ApiError::new(
-            StatusCode::NOT_FOUND,
-            "unknown_challenge",
-            "this code was already used",
-        ));
-    }
-    if locked(&state, &c) {
-        return Err(locked_error());
-    }
-    let wait = c.last_sent_at + state.config().otp_resend_after as i64 - now;
-    if wait > 0 {
-        return Err(ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "resend_too_soon",
-            "wait before asking for another code",
-        )
-        .retry_after(wait));
-    }
-    if let Some(wait) = hourly_limit(&state, &c.contact_hash, now).await? {
-        return Err(ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "too_many_codes",
-            "too many codes were sent to this contact in the last hour",
-        )
-        .retry_after(wait));
-    }
-    let customer = state
-        .store()
-        .customer(&c.customer_id)
-        .await?
-        .ok_or_else(ApiError::server_error)?;
-    let channel = if c.channel == "email" {
-        Channel::Email
-    } else {
-        Channel::Sms
+    let channel = channel_of(&c);
+    let to = match &c.customer_id {
+        Some(id) => {
+            let customer = state
+                .store()
+                .customer(id)
+                .await?
+                .ok_or_else(ApiError::server_error)?;
+            Some(destination(&customer, channel)?.0)
+        }
+        None => None,
     };
-    let (to, masked) = destination(&customer, channel)?;
     let code = six_digits();
-    let replaced = state
+    let hash = if to.is_some() {
+        code_hash(&state, &c.challenge_id, &code)
+    } else {
+        unmatchable()
+    };
+    let cfg = state.config();
+    let outcome = state
         .store()
         .resend_challenge(
-            &c,
-            &code_hash(&state, &c.challenge_id, &code),
+            &c.challenge_id,
+            &hash,
             now,
-            now + state.config().otp_lifetime as i64,
+            now + cfg.otp_lifetime as i64,
+            cfg.otp_resend_after as i64,
+            i64::from(cfg.attempts_before_lock),
+            std::slice::from_ref(&c.contact_hash),
+            send_limit(&state),
         )
         .await?;
-    if !replaced {
-        return Err(ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "resend_too_soon",
-            "a code was just sent",
-        )
-        .retry_after(state.config().otp_resend_after as i64));
+    match outcome {
+        ResendOutcome::Sent => {}
+        ResendOutcome::Gone => {
+            return Err(ApiError::new(
+                StatusCode::NOT_FOUND,
+                "unknown_challenge",
+                "this code was already used",
+            ));
+        }
+        ResendOutcome::Locked => return Err(locked_error()),
+        ResendOutcome::TooSoon(wait) => {
+            return Err(ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "resend_too_soon",
+                "wait before asking for another code",
+            )
+            .retry_after(wait));
+        }
+        ResendOutcome::TooMany(wait) => {
+            return Err(ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_codes",
+                "too many codes were sent to this contact in the last hour",
+            )
+            .retry_after(wait));
+        }
     }
-    send(&state, channel, to, code)?;
+    if let Some(to) = to {
+        send(&state, channel, to, code)?;
+    }
     Ok((
         StatusCode::CREATED,
-        Json(view(&state, &c.challenge_id, channel, masked)),
+        Json(view(&state, &c.challenge_id, channel, c.sent_to.clone())),
     )
         .into_response())
 }
@@ -394,31 +513,58 @@ pub async fn verify(
     ensure_pending(&bound.request, now, StatusCode::GONE)?;
     let b: VerifyBody = json_body(&body)?;
     let c = load_challenge(&state, &bound, &challenge_id).await?;
-    if c.used_at.is_some() {
-        return Err(ApiError::new(
-            StatusCode::GONE,
-            "otp_used",
-            "this code was already used",
-        ));
-    }
-    if locked(&state, &c) {
-        return Err(locked_error());
-    }
-    if c.throttled_until > now {
-        return Err(ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "otp_throttled",
-            "too many wrong codes; wait before trying again",
+    count_request_attempt(&state, &bound).await?;
+    let cfg = state.config();
+    let lock = i64::from(cfg.attempts_before_lock);
+    let customer_key = c
+        .customer_id
+        .as_deref()
+        .map(|id| throttle_key(&state, "otp-customer", &[id]));
+    let attempt = state
+        .store()
+        .reserve_code_attempt(
+            &c.challenge_id,
+            now,
+            code_limit(&state),
+            customer_key.as_deref(),
+            Limit::per_window(
+                i64::from(cfg.otp_customer_max_failures),
+                cfg.otp_customer_window as i64,
+            ),
         )
-        .retry_after(c.throttled_until - now));
-    }
-    if c.expires_at <= now {
-        return Err(ApiError::new(
-            StatusCode::GONE,
-            "otp_expired",
-            "this code has expired; ask for a new one",
-        ));
-    }
+        .await?;
+    let (failures, throttle_mark) = match attempt {
+        CodeAttempt::Reserved {
+            failures,
+            throttle_mark,
+        } => (failures, throttle_mark),
+        CodeAttempt::Unknown => {
+            return Err(ApiError::new(
+                StatusCode::NOT_FOUND,
+                "unknown_challenge",
+                "no such one-time code challenge",
+            ));
+        }
+        CodeAttempt::Used => return Err(used_error()),
+        CodeAttempt::Expired => return Err(expired_error()),
+        CodeAttempt::Locked => return Err(locked_error()),
+        CodeAttempt::Throttled(wait) => {
+            return Err(ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "otp_throttled",
+                "too many wrong codes; wait before trying again",
+            )
+            .retry_after(wait));
+        }
+        CodeAttempt::CustomerLocked(wait) => {
+            return Err(ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "otp_locked",
+                "too many wrong codes for this account; sign in another way or try later",
+            )
+            .retry_after(wait));
+        }
+    };
     let code: String = b
         .code
         .chars()
@@ -428,48 +574,69 @@ pub async fn verify(
     let right = code.len() == 6
         && code.bytes().all(|d| d.is_ascii_digit())
         && ct_eq(&code_hash(&state, &c.challenge_id, &code), &c.code_hash);
-    if !right {
-        let cfg = state.config();
-        let delay_after = i64::from(cfg.attempts_before_delay);
-        let lock = i64::from(cfg.attempts_before_lock);
-        // The count is incremented atomically; the delay grows from the 5th.
-        let pending_failures = c.failures + 1;
-        let until = if pending_failures >= delay_after {
-            let shift = u32::try_from(pending_failures - delay_after)
-                .unwrap_or(16)
-                .min(16);
-            now + (cfg.delay_seconds << shift).min(cfg.lockout_seconds) as i64
-        } else {
-            0
-        };
-        let n = state
-            .store()
-            .challenge_failed(&c.challenge_id, until)
-            .await?;
-        if n >= lock {
-            return Err(locked_error());
+    let customer_id = match (&c.customer_id, right) {
+        (Some(id), true) => id.clone(),
+        _ => {
+            if failures >= lock {
+                return Err(locked_error());
+            }
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "otp_invalid",
+                "that code is not right",
+            )
+            .attempts_left(lock - failures));
         }
-        return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "otp_invalid",
-            "that code is not right",
-        )
-        .attempts_left(lock - n));
-    }
+    };
     let (hash, cookie) = rotated_cookie(&state, &bound.session);
-    if !state.store().use_challenge(&c, now, &hash).await? {
-        return Err(ApiError::new(
-            StatusCode::GONE,
-            "otp_used",
-            "this code was already used",
-        ));
+    if !state
+        .store()
+        .use_challenge(
+            &c,
+            &customer_id,
+            now,
+            lock,
+            throttle_mark,
+            &hash,
+            customer_key.as_deref(),
+        )
+        .await?
+    {
+        // Used, expired, locked or resent since it was read.
+        let now_c = state
+            .store()
+            .challenge(&c.challenge_id, &c.request_key)
+            .await?;
+        return Err(match now_c {
+            Some(n) if n.used_at.is_none() && n.expires_at <= now => expired_error(),
+            Some(n) if n.used_at.is_none() && n.failures >= lock => locked_error(),
+            Some(n) if n.used_at.is_none() => ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "otp_invalid",
+                "that code is not right",
+            )
+            .attempts_left(lock - n.failures),
+            _ => used_error(),
+        });
     }
     let customer = state
         .store()
-        .customer(&c.customer_id)
+        .customer(&customer_id)
         .await?
         .ok_or_else(ApiError::server_error)?;
     let mut resp = Json(customer_view(&state, &customer).await?).into_response();
     resp.headers_mut().insert(header::SET_COOKIE, cookie);
     Ok(resp)
+}
+
+fn used_error() -> ApiError {
+    ApiError::new(StatusCode::GONE, "otp_used", "this code was already used")
+}
+
+fn expired_error() -> ApiError {
+    ApiError::new(
+        StatusCode::GONE,
+        "otp_expired",
+        "this code has expired; ask for a new one",
+    )
 }

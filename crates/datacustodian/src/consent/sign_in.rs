@@ -1,6 +1,12 @@
-//! Sign-in with username and password, sign-out, and the failed-attempt
-//! throttle shared by every sign-in path (a delay after 5 failures, a
-//! lock-out after 10).
+//! Sign-in with username and password, sign-out, and the attempt limits
+//! shared by the sign-in paths.
+//!
+//! Every password attempt is counted *before* the hash is compared, in the
+//! statement that checks the limit ([`crate::store::Store::reserve_attempts`]),
+//! and the count is cleared on success. Two counts: per username and client
+//! IP (a delay after 5 tries, doubling from 30 s up to 15 min), and per
+//! username from every IP (the same from 20 tries). No hard lock-out: a
+//! stranger can slow a customer's sign-in down, not shut it.
 
 use axum::Json;
 use axum::body::Bytes;
@@ -10,63 +16,47 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use super::{
-    current_session, customer_view, ensure_pending, json_body, load_bound, sign_in_session,
+    Bound, current_session, customer_view, ensure_pending, json_body, load_bound, sign_in_session,
 };
 use crate::AppState;
 use crate::error::ApiError;
 use crate::security::csrf;
 use crate::security::headers::clear_session_cookie;
+use crate::security::limits::ClientIp;
 use crate::security::passwords;
 use crate::security::secrets::Purpose;
-use crate::store::{Customer, StoreError};
-
-const WINDOW: i64 = 3600;
+use crate::store::{Customer, Limit, Reservation, StoreError};
 
 /// The throttle key of a subject (keyed hash, so usernames and contacts are
-/// not stored in clear).
-pub fn throttle_key(state: &AppState, kind: &str, subject: &str) -> Vec<u8> {
-    state.key().hash_parts(
-        Purpose::Throttle,
-        &[kind.as_bytes(), subject.to_lowercase().as_bytes()],
-    )
+/// not stored in clear). `parts` are joined unambiguously.
+pub fn throttle_key(state: &AppState, kind: &str, parts: &[&str]) -> Vec<u8> {
+    let lowered: Vec<String> = parts.iter().map(|p| p.to_lowercase()).collect();
+    let mut all: Vec<&[u8]> = vec![kind.as_bytes()];
+    all.extend(lowered.iter().map(|p| p.as_bytes()));
+    state.key().hash_parts(Purpose::Throttle, &all)
 }
 
-/// Seconds to wait before the subject may try again, if blocked.
-pub async fn throttle_blocked(state: &AppState, key: &[u8]) -> Result<Option<i64>, StoreError> {
-    let now = state.now();
-    Ok(state
-        .store()
-        .throttle(key)
-        .await?
-        .filter(|t| t.blocked_until > now)
-        .map(|t| t.blocked_until - now))
-}
-
-/// Counts a failure: from the 5th on, each failure blocks for a growing
-/// delay; from the 10th, for the lock-out period.
-pub async fn throttle_failed(state: &AppState, key: &[u8]) -> Result<(), StoreError> {
+/// The password limits of `username` tried from `ip`: (username, IP) and
+/// (username, any IP).
+fn login_keys(state: &AppState, username: &str, ip: ClientIp) -> Vec<(Vec<u8>, Limit)> {
     let cfg = state.config();
-    let now = state.now();
-    let n = state
-        .store()
-        .throttle_failure(key, now, now - WINDOW)
-        .await?;
-    let lock = i64::from(cfg.attempts_before_lock);
-    let delay_after = i64::from(cfg.attempts_before_delay);
-    if n >= lock {
-        state
-            .store()
-            .block_throttle(key, now + cfg.lockout_seconds as i64)
-            .await?;
-    } else if n >= delay_after {
-        let shift = u32::try_from(n - delay_after).unwrap_or(16).min(16);
-        let delay = (cfg.delay_seconds << shift).min(cfg.lockout_seconds);
-        state
-            .store()
-            .block_throttle(key, now + delay as i64)
-            .await?;
-    }
-    Ok(())
+    let limit = |delay_after: u32| Limit {
+        window: cfg.login_window as i64,
+        max: i64::MAX,
+        delay_after: i64::from(delay_after),
+        base_delay: cfg.delay_seconds as i64,
+        max_delay: cfg.lockout_seconds as i64,
+    };
+    vec![
+        (
+            throttle_key(state, "login-ip", &[username, &ip.subject()]),
+            limit(cfg.attempts_before_delay),
+        ),
+        (
+            throttle_key(state, "login", &[username]),
+            limit(cfg.login_attempts_before_delay_any_ip),
+        ),
+    ]
 }
 
 /// The result of a throttled password check.
@@ -75,19 +65,26 @@ pub enum PasswordCheck {
     Ok(Customer),
     /// Unknown username or wrong password (indistinguishable).
     Wrong,
-    /// Too many failures: wait this many seconds.
+    /// Too many tries: wait this many seconds.
     Throttled(i64),
+    /// As many password hashes as the server allows are running: shed.
+    Busy,
 }
 
-/// Checks a username and password with the throttle (used by the consent
-/// sign-in and the password grant).
+/// Checks a username and password under the limits (used by the consent
+/// sign-in and the password grant): takes a hash permit (none free:
+/// [`PasswordCheck::Busy`] at once), reserves the attempt, then compares.
 pub async fn check_password_throttled(
     state: &AppState,
     username: &str,
     password: &str,
+    ip: ClientIp,
 ) -> Result<PasswordCheck, StoreError> {
-    let key = throttle_key(state, "login", username);
-    if let Some(wait) = throttle_blocked(state, &key).await? {
+    let Some(permit) = state.limits().hash_permit() else {
+        return Ok(PasswordCheck::Busy);
+    };
+    let keys = login_keys(state, username, ip);
+    if let Reservation::Refused(wait) = state.store().reserve_attempts(&keys, state.now()).await? {
         return Ok(PasswordCheck::Throttled(wait));
     }
     let customer = if username.len() <= 256 {
@@ -101,15 +98,45 @@ pub async fn check_password_throttled(
         state.config().argon2_cost,
     )
     .await;
+    drop(permit);
     match (ok, customer) {
         (true, Some(c)) => {
-            state.store().clear_throttle(&key).await?;
+            let keys: Vec<Vec<u8>> = keys.into_iter().map(|(k, _)| k).collect();
+            state.store().clear_throttles(&keys).await?;
             Ok(PasswordCheck::Ok(c))
         }
-        _ => {
-            throttle_failed(state, &key).await?;
-            Ok(PasswordCheck::Wrong)
-        }
+        _ => Ok(PasswordCheck::Wrong),
+    }
+}
+
+/// 503 `server_busy` with `Retry-After: 1`: the password hashes are all
+/// taken.
+pub fn busy() -> ApiError {
+    ApiError::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "server_busy",
+        "the server is busy; try again in a moment",
+    )
+    .retry_after(1)
+}
+
+/// Counts one sign-in attempt against the request's cap: 429
+/// `request_attempts_exhausted` (no `retry_after`: start again from the
+/// application) when it is used up.
+pub async fn count_request_attempt(state: &AppState, bound: &Bound) -> Result<(), ApiError> {
+    let max = i64::from(state.config().max_sign_in_attempts_per_request);
+    if state
+        .store()
+        .reserve_request_attempt(&bound.request.request_key, max)
+        .await?
+    {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "request_attempts_exhausted",
+            "too many sign-in attempts for this request; start again from the application",
+        ))
     }
 }
 
@@ -123,6 +150,7 @@ struct PasswordBody {
 pub async fn password(
     State(state): State<AppState>,
     Path(request_id): Path<String>,
+    ip: ClientIp,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
@@ -134,24 +162,27 @@ pub async fn password(
             "username (256) or password (1024) is too long",
         ));
     }
-    let customer = match check_password_throttled(&state, b.username.trim(), &b.password).await? {
-        PasswordCheck::Ok(c) => c,
-        PasswordCheck::Wrong => {
-            return Err(ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "invalid_credentials",
-                "wrong username or password",
-            ));
-        }
-        PasswordCheck::Throttled(wait) => {
-            return Err(ApiError::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "too_many_attempts",
-                "too many failed sign-ins; wait before trying again",
-            )
-            .retry_after(wait));
-        }
-    };
+    count_request_attempt(&state, &bound).await?;
+    let customer =
+        match check_password_throttled(&state, b.username.trim(), &b.password, ip).await? {
+            PasswordCheck::Ok(c) => c,
+            PasswordCheck::Wrong => {
+                return Err(ApiError::new(
+                    StatusCode::UNAUTHORIZED,
+                    "invalid_credentials",
+                    "wrong username or password",
+                ));
+            }
+            PasswordCheck::Throttled(wait) => {
+                return Err(ApiError::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "too_many_attempts",
+                    "too many failed sign-ins; wait before trying again",
+                )
+                .retry_after(wait));
+            }
+            PasswordCheck::Busy => return Err(busy()),
+        };
     let cookie = sign_in_session(&state, &bound.session, &customer.customer_id).await?;
     let mut resp = Json(customer_view(&state, &customer).await?).into_response();
     resp.headers_mut().insert(header::SET_COOKIE, cookie);
@@ -168,9 +199,7 @@ pub async fn sign_out(
         state.store().delete_session(&session.session_id).await?;
     }
     let mut resp = StatusCode::NO_CONTENT.into_response();
-    resp.headers_mut().insert(
-        header::SET_COOKIE,
-        clear_session_cookie(state.config().secure_cookies()),
-    );
+    resp.headers_mut()
+        .insert(header::SET_COOKIE, clear_session_cookie(state.config()));
     Ok(resp)
 }

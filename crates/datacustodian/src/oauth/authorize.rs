@@ -164,11 +164,18 @@ pub async fn authorize(
         }
     };
 
+    if client.require_pkce && code_challenge.is_none() {
+        return Err(fail(
+            "invalid_request",
+            "this client must use PKCE: send code_challenge with code_challenge_method=S256",
+        ));
+    }
+
     // 3. Record the request. If the browser already has a live consent
     //    session, bind the request to it now; otherwise the first session
     //    that reads it is bound.
     let now = state.now();
-    let session_id = match session_cookie(&headers) {
+    let session_id = match session_cookie(&headers, state.config().session_cookie_name()) {
         Some(v) => state
             .store()
             .session_by_token(&state.key().hash(Purpose::Session, &v), now)

@@ -19,6 +19,7 @@ use crate::scope::{
     DecisionChoices, fbs_within, narrow_decision, parse_request_scope, parse_stored,
     scope_error_description, within_registered,
 };
+use crate::security::limits::ClientIp;
 use crate::security::secrets::{Purpose, ct_eq, new_id, new_secret};
 use crate::store::{Authorization, Client, NewToken, RedeemOutcome, RotateOutcome, TokenKind};
 use espi_scope::pkce::{challenge_s256, is_pkce_string};
@@ -62,8 +63,13 @@ pub struct ClientTokenResponse {
 }
 
 /// The handler.
-pub async fn token(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    match handle(&state, &headers, &body).await {
+pub async fn token(
+    State(state): State<AppState>,
+    ip: ClientIp,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    match handle(&state, ip, &headers, &body).await {
         Ok(r) => r,
         Err(e) => {
             tracing::debug!(error = e.code(), "token request refused");
@@ -74,6 +80,7 @@ pub async fn token(State(state): State<AppState>, headers: HeaderMap, body: Byte
 
 async fn handle(
     state: &AppState,
+    ip: ClientIp,
     headers: &HeaderMap,
     body: &Bytes,
 ) -> Result<Response, OAuthError> {
@@ -97,7 +104,7 @@ async fn handle(
         "authorization_code" => authorization_code(state, &client, &params).await,
         "refresh_token" => refresh(state, &client, &params).await,
         "client_credentials" => client_credentials(state, &client, &params).await,
-        _ => password(state, &client, &params).await,
+        _ => password(state, &client, &params, ip).await,
     }
 }
 
@@ -304,6 +311,7 @@ async fn password(
     state: &AppState,
     client: &Client,
     params: &Params,
+    ip: ClientIp,
 ) -> Result<Response, OAuthError> {
     let username = params.require("username")?;
     let pw = params.require("password")?;
@@ -317,7 +325,7 @@ async fn password(
             "the scope is wider than the scopes registered for this client",
         ));
     }
-    let customer = match check_password_throttled(state, username, pw).await? {
+    let customer = match check_password_throttled(state, username, pw, ip).await? {
         PasswordCheck::Ok(c) => c,
         PasswordCheck::Wrong => {
             return Err(OAuthError::invalid_grant("wrong username or password"));
@@ -327,6 +335,7 @@ async fn password(
                 "too many failed sign-ins; try again in {secs} seconds"
             )));
         }
+        PasswordCheck::Busy => return Err(OAuthError::temporarily_unavailable()),
     };
     let now = state.now();
     let meters: Vec<String> = state

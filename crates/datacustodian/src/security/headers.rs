@@ -10,10 +10,15 @@ use axum::response::Response;
 use tower_http::cors::{Any, CorsLayer};
 
 use super::secrets::Purpose;
-use crate::AppState;
+use crate::{AppState, Config};
 
-/// The session cookie's name.
+/// The session cookie's name over http (see
+/// [`crate::Config::session_cookie_name`]: `__Host-gbcd_session` over https).
 pub const SESSION_COOKIE: &str = "gbcd_session";
+
+/// `Strict-Transport-Security` sent when the public URL is https: a year,
+/// subdomains included.
+pub const HSTS: &str = "max-age=31536000; includeSubDomains";
 
 /// The CSP, with `frame-ancestors` filled in.
 pub fn csp(frame_ancestors: &str) -> String {
@@ -93,6 +98,12 @@ pub async fn security_headers(State(state): State<AppState>, req: Request, next:
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
+    if state.config().secure_cookies() {
+        h.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static(HSTS),
+        );
+    }
     if !h.contains_key(header::CACHE_CONTROL) {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         h.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
@@ -124,32 +135,38 @@ pub async fn log_request(req: Request, next: Next) -> Response {
     resp
 }
 
-/// The session cookie value sent by the browser, if any.
-pub fn session_cookie(headers: &HeaderMap) -> Option<String> {
+/// The session cookie value sent by the browser, if any (the cookie named
+/// `name`).
+pub fn session_cookie(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == SESSION_COOKIE)
+        .find(|(k, _)| *k == name)
         .map(|(_, v)| v.trim().to_string())
         .filter(|v| !v.is_empty() && v.len() <= 128)
 }
 
-/// `Set-Cookie` for the session: HttpOnly, SameSite=Strict, Path=/,
-/// `Secure` when the public URL is https.
-pub fn set_session_cookie(value: &str, max_age: i64, secure: bool) -> HeaderValue {
+/// `Set-Cookie` for the session: HttpOnly, SameSite=Strict, Path=/, no
+/// Domain; over https `Secure` and the `__Host-` name prefix.
+pub fn set_session_cookie(value: &str, max_age: i64, config: &Config) -> HeaderValue {
     let s = format!(
-        "{SESSION_COOKIE}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{}",
+        "{}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{}",
+        config.session_cookie_name(),
         max_age.max(0),
-        if secure { "; Secure" } else { "" }
+        if config.secure_cookies() {
+            "; Secure"
+        } else {
+            ""
+        }
     );
     HeaderValue::from_str(&s)
         .unwrap_or_else(|_| HeaderValue::from_static("gbcd_session=; Max-Age=0"))
 }
 
 /// `Set-Cookie` that removes the session cookie.
-pub fn clear_session_cookie(secure: bool) -> HeaderValue {
-    set_session_cookie("", 0, secure)
+pub fn clear_session_cookie(config: &Config) -> HeaderValue {
+    set_session_cookie("", 0, config)
 }

@@ -197,6 +197,8 @@ pub struct Client {
     pub policy_uri: Option<String>,
     /// Terms of service.
     pub tos_uri: Option<String>,
+    /// Authorization requests must carry a PKCE S256 challenge.
+    pub require_pkce: bool,
     /// Unix seconds.
     pub created_at: i64,
 }
@@ -435,14 +437,19 @@ pub struct OtpChallenge {
     pub request_key: String,
     /// The consent session that started it.
     pub session_id: String,
-    /// The customer it signs in.
-    pub customer_id: String,
+    /// The customer it signs in; `None` when the identity matched nobody
+    /// (the challenge answers like a real one, sends nothing and no code
+    /// matches it).
+    pub customer_id: Option<String>,
     /// `sms` or `email`.
     pub channel: String,
-    /// Keyed hash of the destination (for the hourly limit).
+    /// Keyed hash of the destination (or, matching nobody, of the identity).
     pub contact_hash: Vec<u8>,
     /// Keyed hash of the current code.
     pub code_hash: Vec<u8>,
+    /// The masked contact shown to the caller (only one the caller typed;
+    /// empty otherwise).
+    pub sent_to: String,
     /// Unix seconds.
     pub created_at: i64,
     /// Unix seconds.
@@ -455,6 +462,118 @@ pub struct OtpChallenge {
     pub failures: i64,
     /// No try is accepted before this.
     pub throttled_until: i64,
+}
+
+/// A limit on attempts counted in a throttle row: at most `max` in a fixed
+/// `window` (seconds, from the first counted attempt), and from the
+/// `delay_after`-th on, each attempt blocks the next for a delay that
+/// doubles from `base_delay` up to `max_delay`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limit {
+    /// Window length in seconds.
+    pub window: i64,
+    /// Attempts allowed in the window (`i64::MAX`: no hard cap).
+    pub max: i64,
+    /// The attempt count from which a delay applies (`i64::MAX`: never).
+    pub delay_after: i64,
+    /// The first delay (seconds).
+    pub base_delay: i64,
+    /// The longest delay (seconds).
+    pub max_delay: i64,
+}
+
+impl Limit {
+    /// `max` attempts per `window`, no delay.
+    pub fn per_window(max: i64, window: i64) -> Limit {
+        Limit {
+            window,
+            max,
+            delay_after: i64::MAX,
+            base_delay: 0,
+            max_delay: 0,
+        }
+    }
+
+    /// The delay that the `n`-th counted attempt imposes on the next one.
+    pub fn delay_for(&self, n: i64) -> i64 {
+        if n < self.delay_after {
+            return 0;
+        }
+        let shift = (n - self.delay_after).min(16) as u32;
+        (self.base_delay << shift).min(self.max_delay)
+    }
+}
+
+/// The answer to a reservation of attempts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reservation {
+    /// Counted; go ahead. The count of the first key after this attempt.
+    Reserved(i64),
+    /// Refused: wait this many seconds (at least 1).
+    Refused(i64),
+}
+
+/// What a reserved one-time code attempt found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CodeAttempt {
+    /// Counted (`failures` is the count with this attempt; `throttle_mark`
+    /// is the challenge's `throttled_until` after it, for `use_challenge`).
+    Reserved {
+        /// Attempts counted so far, this one included.
+        failures: i64,
+        /// `throttled_until` as this reservation left it.
+        throttle_mark: i64,
+    },
+    /// Unknown challenge.
+    Unknown,
+    /// Already used.
+    Used,
+    /// Expired.
+    Expired,
+    /// Too many wrong codes: locked.
+    Locked,
+    /// Wait this many seconds.
+    Throttled(i64),
+    /// Too many wrong codes for this customer over the long window: wait
+    /// this many seconds.
+    CustomerLocked(i64),
+}
+
+/// What a resend found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ResendOutcome {
+    /// The code was replaced and the send counted.
+    Sent,
+    /// Used, expired or unknown.
+    Gone,
+    /// Locked by wrong codes.
+    Locked,
+    /// The previous send was too recent: wait this many seconds.
+    TooSoon(i64),
+    /// The contact's hourly limit: wait this many seconds.
+    TooMany(i64),
+}
+
+/// Rows deleted by one purge.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PurgeCounts {
+    /// Authorization requests.
+    pub requests: u64,
+    /// Consent sessions.
+    pub sessions: u64,
+    /// One-time code challenges.
+    pub challenges: u64,
+    /// Authorization codes.
+    pub codes: u64,
+    /// Throttle and send counters.
+    pub throttles: u64,
+}
+
+impl PurgeCounts {
+    /// All rows.
+    pub fn total(&self) -> u64 {
+        self.requests + self.sessions + self.challenges + self.codes + self.throttles
+    }
 }
 
 /// Failed-attempt counter for one subject.

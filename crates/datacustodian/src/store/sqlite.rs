@@ -13,13 +13,17 @@ use sqlx::sqlite::{
 use sqlx::{Row, Sqlite, Transaction};
 
 use super::{
-    AuthRequest, Authorization, Client, ClientKind, CodeRow, Customer, Meter, NewToken,
-    OtpChallenge, RedeemOutcome, RotateOutcome, ScopeOfUse, Session, StoreError, Throttle,
-    TokenKind, TokenRow,
+    AuthRequest, Authorization, Client, ClientKind, CodeAttempt, CodeRow, Customer, Limit, Meter,
+    NewToken, OtpChallenge, PurgeCounts, RedeemOutcome, ResendOutcome, Reservation, RotateOutcome,
+    ScopeOfUse, Session, StoreError, Throttle, TokenKind, TokenRow,
 };
 
-const SCHEMA: &str = include_str!("../../migrations/0001_initial.sql");
-const SCHEMA_VERSION: i64 = 1;
+/// The migrations, in order; `PRAGMA user_version` is the number applied.
+const MIGRATIONS: [&str; 2] = [
+    include_str!("../../migrations/0001_initial.sql"),
+    include_str!("../../migrations/0002_abuse_limits.sql"),
+];
+const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
 type Result<T> = std::result::Result<T, StoreError>;
 
@@ -59,6 +63,7 @@ fn client_from_row(r: &SqliteRow) -> Result<Client> {
         client_uri: r.try_get("client_uri")?,
         policy_uri: r.try_get("policy_uri")?,
         tos_uri: r.try_get("tos_uri")?,
+        require_pkce: r.try_get::<i64, _>("require_pkce")? != 0,
         created_at: r.try_get("created_at")?,
     })
 }
@@ -157,6 +162,7 @@ fn otp_from_row(r: &SqliteRow) -> Result<OtpChallenge> {
         channel: r.try_get("channel")?,
         contact_hash: r.try_get("contact_hash")?,
         code_hash: r.try_get("code_hash")?,
+        sent_to: r.try_get("sent_to")?,
         created_at: r.try_get("created_at")?,
         expires_at: r.try_get("expires_at")?,
         last_sent_at: r.try_get("last_sent_at")?,
@@ -244,29 +250,30 @@ impl Store {
                 .acquire_timeout(Duration::from_secs(30))
         };
         let writer = options(1).connect_with(opts.clone()).await?;
+        // Migrate before the readers connect: a reader that saw the old
+        // schema would describe `SELECT *` with the old columns.
+        Store::migrate(&writer).await?;
         let pool = if memory {
             writer.clone()
         } else {
             options(8).connect_with(opts).await?
         };
-        let store = Store { pool, writer };
-        store.migrate().await?;
-        Ok(store)
+        Ok(Store { pool, writer })
     }
 
-    async fn migrate(&self) -> Result<()> {
+    async fn migrate(writer: &SqlitePool) -> Result<()> {
         let version: i64 = sqlx::query_scalar("PRAGMA user_version")
-            .fetch_one(&self.writer)
+            .fetch_one(writer)
             .await?;
         if version > SCHEMA_VERSION {
             return Err(StoreError(format!(
                 "the database schema is version {version}, newer than this server's {SCHEMA_VERSION}"
             )));
         }
-        if version < SCHEMA_VERSION {
-            let mut tx = self.writer.begin().await?;
-            sqlx::raw_sql(SCHEMA).execute(&mut *tx).await?;
-            sqlx::raw_sql(&format!("PRAGMA user_version = {SCHEMA_VERSION}"))
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(version.max(0) as usize) {
+            let mut tx = writer.begin().await?;
+            sqlx::raw_sql(sql).execute(&mut *tx).await?;
+            sqlx::raw_sql(&format!("PRAGMA user_version = {}", i + 1))
                 .execute(&mut *tx)
                 .await?;
             tx.commit().await?;
@@ -287,7 +294,7 @@ impl Store {
         sqlx::query(
             "INSERT INTO clients (client_id, secret_hash, name, kind, redirect_uris, scopes, \
              scopes_of_use, frame_ancestors, grant_types, logo_uri, client_uri, policy_uri, \
-             tos_uri, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             tos_uri, require_pkce, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(&c.client_id)
         .bind(&c.secret_hash)
@@ -302,6 +309,7 @@ impl Store {
         .bind(&c.client_uri)
         .bind(&c.policy_uri)
         .bind(&c.tos_uri)
+        .bind(i64::from(c.require_pkce))
         .bind(c.created_at)
         .execute(&self.writer)
         .await?;
@@ -329,6 +337,17 @@ impl Store {
     pub async fn set_client_secret(&self, client_id: &str, secret_hash: &[u8]) -> Result<bool> {
         let r = sqlx::query("UPDATE clients SET secret_hash = ? WHERE client_id = ?")
             .bind(secret_hash)
+            .bind(client_id)
+            .execute(&self.writer)
+            .await?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    /// Turns a client's PKCE requirement on or off; false when there is no
+    /// such client.
+    pub async fn set_client_require_pkce(&self, client_id: &str, on: bool) -> Result<bool> {
+        let r = sqlx::query("UPDATE clients SET require_pkce = ? WHERE client_id = ?")
+            .bind(i64::from(on))
             .bind(client_id)
             .execute(&self.writer)
             .await?;
@@ -984,13 +1003,30 @@ impl Store {
 
     // -------------------------------------------------------------------- OTP
 
-    /// Stores a new challenge and counts its send.
-    pub async fn insert_challenge(&self, c: &OtpChallenge) -> Result<()> {
+    /// Stores a new challenge, counting its send against every key of
+    /// `send_keys` (the contact, the identity) under `limit`, all in one
+    /// transaction: either every count was below the limit and the
+    /// challenge exists, or nothing changed and the answer says how long to
+    /// wait.
+    pub async fn start_challenge(
+        &self,
+        c: &OtpChallenge,
+        send_keys: &[Vec<u8>],
+        limit: Limit,
+    ) -> Result<Reservation> {
         let mut tx = self.writer.begin().await?;
+        for key in send_keys {
+            if let Reservation::Refused(wait) =
+                reserve_tx(&mut tx, key, limit, c.last_sent_at).await?
+            {
+                tx.rollback().await?;
+                return Ok(Reservation::Refused(wait));
+            }
+        }
         sqlx::query(
             "INSERT INTO otp_challenges (challenge_id, request_key, session_id, customer_id, \
-             channel, contact_hash, code_hash, created_at, expires_at, last_sent_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             channel, contact_hash, code_hash, sent_to, created_at, expires_at, last_sent_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
         )
         .bind(&c.challenge_id)
         .bind(&c.request_key)
@@ -999,18 +1035,14 @@ impl Store {
         .bind(&c.channel)
         .bind(&c.contact_hash)
         .bind(&c.code_hash)
+        .bind(&c.sent_to)
         .bind(c.created_at)
         .bind(c.expires_at)
         .bind(c.last_sent_at)
         .execute(&mut *tx)
         .await?;
-        sqlx::query("INSERT INTO otp_sends (contact_hash, sent_at) VALUES (?, ?)")
-            .bind(&c.contact_hash)
-            .bind(c.last_sent_at)
-            .execute(&mut *tx)
-            .await?;
         tx.commit().await?;
-        Ok(())
+        Ok(Reservation::Reserved(1))
     }
 
     /// A challenge of this request.
@@ -1019,89 +1051,180 @@ impl Store {
         challenge_id: &str,
         request_key: &str,
     ) -> Result<Option<OtpChallenge>> {
-        let row =
-            sqlx::query("SELECT * FROM otp_challenges WHERE challenge_id = ? AND request_key = ?")
-                .bind(challenge_id)
-                .bind(request_key)
-                .fetch_optional(&self.pool)
-                .await?;
+        let row = sqlx::query(
+            "SELECT * FROM otp_challenges WHERE challenge_id = $1 AND request_key = $2",
+        )
+        .bind(challenge_id)
+        .bind(request_key)
+        .fetch_optional(&self.pool)
+        .await?;
         row.as_ref().map(otp_from_row).transpose()
     }
 
-    /// Codes sent to a contact since `since`.
-    pub async fn sends_since(&self, contact_hash: &[u8], since: i64) -> Result<Vec<i64>> {
-        Ok(sqlx::query_scalar(
-            "SELECT sent_at FROM otp_sends WHERE contact_hash = ? AND sent_at > ? ORDER BY sent_at",
-        )
-        .bind(contact_hash)
-        .bind(since)
-        .fetch_all(&self.pool)
-        .await?)
-    }
-
-    /// Replaces a challenge's code (resend) and counts the send. False when
-    /// the challenge is used or another resend happened since `last_sent_at`.
+    /// Replaces a challenge's code (resend; a new lifetime starts) and
+    /// counts the send against `send_keys`, in one transaction. The cooldown
+    /// (`resend_after` seconds since the last send), the lock (`lock` wrong
+    /// codes) and use are checked by the same `UPDATE` that replaces the
+    /// code.
+    #[allow(clippy::too_many_arguments)]
     pub async fn resend_challenge(
         &self,
-        c: &OtpChallenge,
+        challenge_id: &str,
         new_code_hash: &[u8],
         now: i64,
         expires_at: i64,
-    ) -> Result<bool> {
+        resend_after: i64,
+        lock: i64,
+        send_keys: &[Vec<u8>],
+        limit: Limit,
+    ) -> Result<ResendOutcome> {
         let mut tx = self.writer.begin().await?;
         let r = sqlx::query(
-            "UPDATE otp_challenges SET code_hash = ?, last_sent_at = ?, expires_at = ? \
-             WHERE challenge_id = ? AND used_at IS NULL AND last_sent_at = ?",
+            "UPDATE otp_challenges SET code_hash = $1, last_sent_at = $2, expires_at = $3 \
+             WHERE challenge_id = $4 AND used_at IS NULL \
+             AND last_sent_at <= $5 AND failures < $6",
         )
         .bind(new_code_hash)
         .bind(now)
         .bind(expires_at)
-        .bind(&c.challenge_id)
-        .bind(c.last_sent_at)
+        .bind(challenge_id)
+        .bind(now - resend_after)
+        .bind(lock)
         .execute(&mut *tx)
         .await?;
         if r.rows_affected() != 1 {
-            tx.rollback().await?;
-            return Ok(false);
-        }
-        sqlx::query("INSERT INTO otp_sends (contact_hash, sent_at) VALUES (?, ?)")
-            .bind(&c.contact_hash)
-            .bind(now)
-            .execute(&mut *tx)
+            let row = sqlx::query(
+                "SELECT used_at, last_sent_at, failures FROM otp_challenges \
+                 WHERE challenge_id = $1",
+            )
+            .bind(challenge_id)
+            .fetch_optional(&mut *tx)
             .await?;
+            tx.rollback().await?;
+            let Some(row) = row else {
+                return Ok(ResendOutcome::Gone);
+            };
+            let used: Option<i64> = row.try_get("used_at")?;
+            let last: i64 = row.try_get("last_sent_at")?;
+            let failures: i64 = row.try_get("failures")?;
+            return Ok(if used.is_some() {
+                ResendOutcome::Gone
+            } else if failures >= lock {
+                ResendOutcome::Locked
+            } else {
+                ResendOutcome::TooSoon((last + resend_after - now).max(1))
+            });
+        }
+        for key in send_keys {
+            if let Reservation::Refused(wait) = reserve_tx(&mut tx, key, limit, now).await? {
+                tx.rollback().await?;
+                return Ok(ResendOutcome::TooMany(wait));
+            }
+        }
         tx.commit().await?;
-        Ok(true)
+        Ok(ResendOutcome::Sent)
     }
 
-    /// Counts a wrong code; returns the new failure count.
-    pub async fn challenge_failed(&self, challenge_id: &str, throttled_until: i64) -> Result<i64> {
-        let n: i64 = sqlx::query_scalar(
-            "UPDATE otp_challenges SET failures = failures + 1, \
-             throttled_until = MAX(throttled_until, ?) WHERE challenge_id = ? RETURNING failures",
-        )
-        .bind(throttled_until)
+    /// Reserves one code attempt before the code is compared, in one
+    /// transaction: the challenge's count goes up only if it is unused,
+    /// unexpired, below `limit.max` and not throttled (one `UPDATE … WHERE
+    /// failures < max … RETURNING`), and the same statement sets the delay
+    /// the next attempt must wait. With `customer_key`, the customer's
+    /// long-window count of code attempts (`customer_limit`) is reserved in
+    /// the same transaction. N parallel attempts never compare more codes
+    /// than the limits allow.
+    pub async fn reserve_code_attempt(
+        &self,
+        challenge_id: &str,
+        now: i64,
+        limit: Limit,
+        customer_key: Option<&[u8]>,
+        customer_limit: Limit,
+    ) -> Result<CodeAttempt> {
+        let mut tx = self.writer.begin().await?;
+        let delay = delay_sql("(failures + 1)", 2, 4, 5, 6);
+        let row = sqlx::query(&format!(
+            "UPDATE otp_challenges SET failures = failures + 1, throttled_until = {delay} \
+             WHERE challenge_id = $1 AND used_at IS NULL AND expires_at > $2 \
+             AND failures < $3 AND throttled_until <= $2 RETURNING failures, throttled_until"
+        ))
         .bind(challenge_id)
-        .fetch_one(&self.writer)
+        .bind(now)
+        .bind(limit.max)
+        .bind(limit.delay_after)
+        .bind(limit.base_delay)
+        .bind(limit.max_delay)
+        .fetch_optional(&mut *tx)
         .await?;
-        Ok(n)
+        let Some(row) = row else {
+            let row = sqlx::query(
+                "SELECT used_at, failures, throttled_until FROM otp_challenges \
+                 WHERE challenge_id = $1",
+            )
+            .bind(challenge_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+            tx.rollback().await?;
+            let Some(row) = row else {
+                return Ok(CodeAttempt::Unknown);
+            };
+            let used: Option<i64> = row.try_get("used_at")?;
+            let failures: i64 = row.try_get("failures")?;
+            let until: i64 = row.try_get("throttled_until")?;
+            return Ok(if used.is_some() {
+                CodeAttempt::Used
+            } else if failures >= limit.max {
+                CodeAttempt::Locked
+            } else if until > now {
+                CodeAttempt::Throttled(until - now)
+            } else {
+                CodeAttempt::Expired
+            });
+        };
+        let failures: i64 = row.try_get("failures")?;
+        let throttle_mark: i64 = row.try_get("throttled_until")?;
+        if let Some(key) = customer_key
+            && let Reservation::Refused(wait) =
+                reserve_tx(&mut tx, key, customer_limit, now).await?
+        {
+            tx.rollback().await?;
+            return Ok(CodeAttempt::CustomerLocked(wait));
+        }
+        tx.commit().await?;
+        Ok(CodeAttempt::Reserved {
+            failures,
+            throttle_mark,
+        })
     }
 
-    /// Uses a challenge's code once and signs the session in, atomically.
-    /// False when it was already used (or is no longer the current code).
+    /// Uses a challenge's code once and signs the session in, atomically,
+    /// re-checking in the same `UPDATE` that the challenge is unused, its
+    /// code is still `code_hash` (no resend since), it has not expired, it is
+    /// not locked (`failures <= lock`, this attempt included) and no later
+    /// attempt pushed its throttle past `throttle_mark`. Clears the
+    /// customer's long-window count (`clear_key`). False when any check
+    /// fails.
+    #[allow(clippy::too_many_arguments)]
     pub async fn use_challenge(
         &self,
         c: &OtpChallenge,
+        customer_id: &str,
         now: i64,
+        lock: i64,
+        throttle_mark: i64,
         new_session_token_hash: &[u8],
+        clear_key: Option<&[u8]>,
     ) -> Result<bool> {
         let mut tx = self.writer.begin().await?;
         let r = sqlx::query(
-            "UPDATE otp_challenges SET used_at = ? WHERE challenge_id = ? AND used_at IS NULL \
-             AND code_hash = ?",
+            "UPDATE otp_challenges SET used_at = $1 WHERE challenge_id = $2 AND used_at IS NULL \
+             AND code_hash = $3 AND expires_at > $1 AND failures <= $4 AND throttled_until <= $5",
         )
         .bind(now)
         .bind(&c.challenge_id)
         .bind(&c.code_hash)
+        .bind(lock)
+        .bind(throttle_mark.max(now))
         .execute(&mut *tx)
         .await?;
         if r.rows_affected() != 1 {
@@ -1109,24 +1232,30 @@ impl Store {
             return Ok(false);
         }
         sqlx::query(
-            "UPDATE consent_sessions SET customer_id = ?, signed_in_at = ?, token_hash = ? \
-             WHERE session_id = ?",
+            "UPDATE consent_sessions SET customer_id = $1, signed_in_at = $2, token_hash = $3 \
+             WHERE session_id = $4",
         )
-        .bind(&c.customer_id)
+        .bind(customer_id)
         .bind(now)
         .bind(new_session_token_hash)
         .bind(&c.session_id)
         .execute(&mut *tx)
         .await?;
+        if let Some(key) = clear_key {
+            sqlx::query("DELETE FROM throttles WHERE key_hash = $1")
+                .bind(key)
+                .execute(&mut *tx)
+                .await?;
+        }
         tx.commit().await?;
         Ok(true)
     }
 
     // -------------------------------------------------------------- throttles
 
-    /// The failure counter of a subject.
+    /// The counter of a subject.
     pub async fn throttle(&self, key_hash: &[u8]) -> Result<Option<Throttle>> {
-        let row = sqlx::query("SELECT * FROM throttles WHERE key_hash = ?")
+        let row = sqlx::query("SELECT * FROM throttles WHERE key_hash = $1")
             .bind(key_hash)
             .fetch_optional(&self.pool)
             .await?;
@@ -1140,49 +1269,190 @@ impl Store {
         .transpose()
     }
 
-    /// Counts one failure for a subject, atomically; failures older than
-    /// `window_start` are forgotten. Returns the count in the window.
-    pub async fn throttle_failure(
+    /// Reserves one attempt under every `(key, limit)`, in one transaction:
+    /// each key's count goes up only if it is below its limit and not
+    /// blocked, in the statement that checks it; if any key refuses,
+    /// nothing is counted. Call it *before* checking the attempt (a password,
+    /// a code), and [`Store::clear_throttles`] on success.
+    pub async fn reserve_attempts(
         &self,
-        key_hash: &[u8],
+        keys: &[(Vec<u8>, Limit)],
         now: i64,
-        window_start: i64,
-    ) -> Result<i64> {
-        Ok(sqlx::query_scalar(
-            "INSERT INTO throttles (key_hash, failures, first_failure_at, blocked_until) \
-             VALUES (?, 1, ?, 0) ON CONFLICT(key_hash) DO UPDATE SET \
-             failures = CASE WHEN throttles.first_failure_at <= ? THEN 1 ELSE throttles.failures + 1 END, \
-             first_failure_at = CASE WHEN throttles.first_failure_at <= ? THEN excluded.first_failure_at \
-             ELSE throttles.first_failure_at END RETURNING failures",
-        )
-        .bind(key_hash)
-        .bind(now)
-        .bind(window_start)
-        .bind(window_start)
-        .fetch_one(&self.writer)
-        .await?)
+    ) -> Result<Reservation> {
+        let mut tx = self.writer.begin().await?;
+        let mut first = None;
+        for (key, limit) in keys {
+            match reserve_tx(&mut tx, key, *limit, now).await? {
+                Reservation::Reserved(n) => {
+                    first.get_or_insert(n);
+                }
+                refused @ Reservation::Refused(_) => {
+                    tx.rollback().await?;
+                    return Ok(refused);
+                }
+            }
+        }
+        tx.commit().await?;
+        Ok(Reservation::Reserved(first.unwrap_or(0)))
     }
 
-    /// Blocks a subject until `until`.
-    pub async fn block_throttle(&self, key_hash: &[u8], until: i64) -> Result<()> {
-        sqlx::query(
-            "UPDATE throttles SET blocked_until = MAX(blocked_until, ?) WHERE key_hash = ?",
+    /// Forgets these subjects' counts (after a success).
+    pub async fn clear_throttles(&self, keys: &[Vec<u8>]) -> Result<()> {
+        let mut tx = self.writer.begin().await?;
+        for key in keys {
+            sqlx::query("DELETE FROM throttles WHERE key_hash = $1")
+                .bind(key)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Counts one sign-in attempt against its authorization request; false
+    /// when the request already had `max`.
+    pub async fn reserve_request_attempt(&self, request_key: &str, max: i64) -> Result<bool> {
+        let row = sqlx::query(
+            "UPDATE auth_requests SET sign_in_attempts = sign_in_attempts + 1 \
+             WHERE request_key = $1 AND sign_in_attempts < $2 RETURNING sign_in_attempts",
         )
-        .bind(until)
-        .bind(key_hash)
-        .execute(&self.writer)
+        .bind(request_key)
+        .bind(max)
+        .fetch_optional(&self.writer)
         .await?;
-        Ok(())
+        Ok(row.is_some())
     }
 
-    /// Forgets a subject's failures (after a success).
-    pub async fn clear_throttle(&self, key_hash: &[u8]) -> Result<()> {
-        sqlx::query("DELETE FROM throttles WHERE key_hash = ?")
-            .bind(key_hash)
-            .execute(&self.writer)
-            .await?;
-        Ok(())
+    // ---------------------------------------------------------- housekeeping
+
+    /// Deletes at most `batch` rows of each kind whose time is over: expired
+    /// requests (their challenges go with them), sessions (once no request
+    /// names them) and challenges,
+    /// authorization codes expired before `now - code_grace` (kept that long
+    /// so a replayed code still revokes its tokens), and counters whose
+    /// window and block are both over. Each `DELETE` takes its rows by primary key
+    /// from a `LIMIT`ed subquery, so one batch holds the write lock briefly.
+    pub async fn purge_expired(
+        &self,
+        now: i64,
+        code_grace: i64,
+        batch: i64,
+    ) -> Result<PurgeCounts> {
+        let old = now - code_grace;
+        let del = |sql: &'static str, t: i64| async move {
+            let r = sqlx::query(sql)
+                .bind(t)
+                .bind(batch)
+                .execute(&self.writer)
+                .await?;
+            Ok::<u64, StoreError>(r.rows_affected())
+        };
+        Ok(PurgeCounts {
+            challenges: del(
+                "DELETE FROM otp_challenges WHERE challenge_id IN (SELECT challenge_id \
+                 FROM otp_challenges WHERE expires_at < $1 LIMIT $2)",
+                now,
+            )
+            .await?,
+            requests: del(
+                "DELETE FROM auth_requests WHERE request_key IN (SELECT request_key \
+                 FROM auth_requests WHERE expires_at < $1 LIMIT $2)",
+                now,
+            )
+            .await?,
+            sessions: del(
+                // Not while a request still names it: the request would come
+                // unbound (another session could then claim it). Requests go
+                // at their expiry, their sessions on the next run.
+                "DELETE FROM consent_sessions WHERE session_id IN (SELECT session_id \
+                 FROM consent_sessions s WHERE expires_at < $1 AND NOT EXISTS \
+                 (SELECT 1 FROM auth_requests r WHERE r.session_id = s.session_id) LIMIT $2)",
+                now,
+            )
+            .await?,
+            codes: del(
+                "DELETE FROM auth_codes WHERE code_hash IN (SELECT code_hash \
+                 FROM auth_codes WHERE expires_at < $1 LIMIT $2)",
+                old,
+            )
+            .await?,
+            throttles: del(
+                "DELETE FROM throttles WHERE key_hash IN (SELECT key_hash FROM throttles \
+                 WHERE expires_at < $1 AND blocked_until < $1 LIMIT $2)",
+                now,
+            )
+            .await?,
+        })
     }
+}
+
+/// The SQL for the delay an attempt imposes on the next one, in the terms
+/// of [`Limit::delay_for`]: `n` is the attempt count (an SQL expression),
+/// the numbers are the positions of the bound parameters `now`,
+/// `delay_after`, `base_delay` and `max_delay`. Plain `CASE` and `<<`, so it
+/// runs on SQLite and PostgreSQL alike.
+fn delay_sql(n: &str, now: u8, after: u8, base: u8, max: u8) -> String {
+    format!(
+        "(CASE WHEN {n} >= ${after} THEN ${now} + (CASE WHEN {n} - ${after} >= 16 THEN ${max} \
+         WHEN (${base} << ({n} - ${after})) > ${max} THEN ${max} \
+         ELSE (${base} << ({n} - ${after})) END) ELSE 0 END)"
+    )
+}
+
+/// One key's reservation (see [`Store::reserve_attempts`]): a single upsert
+/// whose `DO UPDATE … WHERE` is the limit. A new window starts when the
+/// old one is over and no block holds.
+async fn reserve_tx(
+    tx: &mut Transaction<'_, Sqlite>,
+    key: &[u8],
+    limit: Limit,
+    now: i64,
+) -> Result<Reservation> {
+    let fresh =
+        "(CASE WHEN throttles.first_failure_at <= $3 THEN 1 ELSE throttles.failures + 1 END)";
+    let sql = format!(
+        "INSERT INTO throttles (key_hash, failures, first_failure_at, blocked_until, expires_at) \
+         VALUES ($1, 1, $2, {first_delay}, $2 + $4) \
+         ON CONFLICT (key_hash) DO UPDATE SET \
+         failures = {fresh}, \
+         blocked_until = {delay}, \
+         first_failure_at = CASE WHEN throttles.first_failure_at <= $3 THEN $2 \
+           ELSE throttles.first_failure_at END, \
+         expires_at = CASE WHEN throttles.first_failure_at <= $3 THEN $2 + $4 \
+           ELSE throttles.expires_at END \
+         WHERE throttles.blocked_until <= $2 \
+           AND (throttles.first_failure_at <= $3 OR throttles.failures < $5) \
+         RETURNING failures",
+        first_delay = delay_sql("1", 2, 6, 7, 8),
+        delay = delay_sql(fresh, 2, 6, 7, 8),
+    );
+    let n: Option<i64> = sqlx::query_scalar(&sql)
+        .bind(key)
+        .bind(now)
+        .bind(now - limit.window)
+        .bind(limit.window)
+        .bind(limit.max)
+        .bind(limit.delay_after)
+        .bind(limit.base_delay)
+        .bind(limit.max_delay)
+        .fetch_optional(&mut **tx)
+        .await?;
+    if let Some(n) = n {
+        return Ok(Reservation::Reserved(n));
+    }
+    let row =
+        sqlx::query("SELECT first_failure_at, blocked_until FROM throttles WHERE key_hash = $1")
+            .bind(key)
+            .fetch_one(&mut **tx)
+            .await?;
+    let first: i64 = row.try_get("first_failure_at")?;
+    let blocked: i64 = row.try_get("blocked_until")?;
+    let wait = if blocked > now {
+        blocked - now
+    } else {
+        first + limit.window - now
+    };
+    Ok(Reservation::Refused(wait.max(1)))
 }
 
 async fn insert_authorization_tx(

@@ -112,6 +112,27 @@ pub async fn start() -> TestServer {
 }
 
 pub async fn start_with(f: impl FnOnce(&mut Config)) -> TestServer {
+    let sender = Arc::new(MemorySender::default());
+    start_with_sender(
+        |c| {
+            // Most tests read the sender right after the answer; the
+            // default background delivery has its own test (abuse.rs).
+            c.otp_delivery_inline = true;
+            f(c);
+        },
+        sender.clone(),
+        sender,
+    )
+    .await
+}
+
+/// A server whose codes go to `otp` (`memory` is what `last_code` reads:
+/// the same sender, or the one `otp` forwards to).
+pub async fn start_with_sender(
+    f: impl FnOnce(&mut Config),
+    otp: Arc<dyn datacustodian::otp_sender::OtpSender>,
+    memory: Arc<MemorySender>,
+) -> TestServer {
     let dir = tempfile::tempdir().expect("tempdir");
     let db_path = dir.path().join("dc.sqlite");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -124,16 +145,19 @@ pub async fn start_with(f: impl FnOnce(&mut Config)) -> TestServer {
     let store = Store::open(&format!("sqlite://{}", db_path.display()))
         .await
         .expect("open store");
-    let sender = Arc::new(MemorySender::default());
-    let state = AppState::with_clock(
-        config,
-        store,
-        HmacKey::random(),
-        sender.clone(),
-        Clock::system(),
-    );
+    let sender = memory;
+    let state = AppState::with_clock(config, store, HmacKey::random(), otp, Clock::system());
     let seed = seed_demo(&state).await.expect("seed");
-    let app = app(state.clone());
+    // The demo client requires PKCE (as the printed URL, the playground and
+    // the browser tests use it); most rules here are shown without PKCE, so
+    // these tests turn it off. `require_pkce_*` tests turn it back on.
+    datacustodian::set_client_require_pkce(&state, &seed.client_id, false)
+        .await
+        .expect("pkce off");
+    // With each connection's peer address, as `datacustodian serve` runs
+    // (the client IP of the rate limits); no periodic purge (tests move the
+    // clock and purge when they mean to).
+    let app = app(state.clone()).into_make_service_with_connect_info::<std::net::SocketAddr>();
     tokio::spawn(async move {
         let _ = axum::serve(listener, app).await;
     });
