@@ -200,12 +200,14 @@ impl Api {
         let resp = (self.transport)(req).await.ok_or(ApiError::Network)?;
         match resp.status {
             200..=299 => from_json(&resp.body).ok_or(ApiError::Server),
-            400..=499 => match from_json(&resp.body) {
-                Some(body) => Err(ApiError::Refused {
+            // A 503 `server_busy` is a refusal the customer can act on;
+            // any other 5xx is the server's fault.
+            400..=599 => match from_json::<consent_api::ApiError>(&resp.body) {
+                Some(body) if body.error != ErrorCode::ServerError => Err(ApiError::Refused {
                     status: resp.status,
                     body,
                 }),
-                None => Err(ApiError::Server),
+                _ => Err(ApiError::Server),
             },
             _ => Err(ApiError::Server),
         }
@@ -283,9 +285,7 @@ pub async fn load_messages(transport: &Transport, url: &str) -> crate::i18n::Mes
         csrf: None,
     };
     match transport(req).await {
-        Some(r) if (200..300).contains(&r.status) => {
-            crate::i18n::Messages::from_js(&r.body.into())
-        }
+        Some(r) if (200..300).contains(&r.status) => crate::i18n::Messages::from_js(&r.body.into()),
         _ => crate::i18n::Messages::default(),
     }
 }

@@ -64,6 +64,10 @@ pub enum Failure {
     Server,
     /// 403 `csrf_invalid`.
     Session,
+    /// 429 `rate_limited` or 503 `server_busy` before the first step.
+    Busy,
+    /// 429 `request_attempts_exhausted`.
+    Exhausted,
 }
 
 impl Failure {
@@ -78,6 +82,7 @@ impl Failure {
                 ErrorCode::RequestDecided => Failure::Decided,
                 ErrorCode::RequestNotYours => Failure::NotYours,
                 ErrorCode::CsrfInvalid => Failure::Session,
+                ErrorCode::RequestAttemptsExhausted => Failure::Exhausted,
                 // Any other 403 mid-flow is a CSRF or binding problem.
                 _ if *status == 403 => Failure::Session,
                 _ => return None,
@@ -89,7 +94,7 @@ impl Failure {
     pub fn retryable(self) -> bool {
         matches!(
             self,
-            Failure::Unreachable | Failure::Server | Failure::Session
+            Failure::Unreachable | Failure::Server | Failure::Session | Failure::Busy
         )
     }
 
@@ -103,6 +108,8 @@ impl Failure {
             Failure::Unreachable => "network",
             Failure::Server => "server",
             Failure::Session => "csrf_invalid",
+            Failure::Busy => "rate_limited",
+            Failure::Exhausted => "request_attempts_exhausted",
         }
     }
 
@@ -116,6 +123,8 @@ impl Failure {
             Failure::Unreachable => (M::FailUnreachableTitle, M::FailUnreachableBody),
             Failure::Server => (M::FailServerTitle, M::FailServerBody),
             Failure::Session => (M::FailSessionTitle, M::FailSessionBody),
+            Failure::Busy => (M::FailBusyTitle, M::FailBusyBody),
+            Failure::Exhausted => (M::FailExhaustedTitle, M::FailExhaustedBody),
         }
     }
 }
@@ -423,9 +432,13 @@ impl Flow {
                         Step::SignIn
                     });
                 }
-                Err(e) => {
-                    self.stop_on(&e);
-                }
+                // Any other refusal of the first read (a rate limit, a
+                // busy server) gets a page too: never a blank screen.
+                Err(e) if !self.stop_on(&e) => self.fail(match e.code() {
+                    Some(ErrorCode::RateLimited | ErrorCode::ServerBusy) => Failure::Busy,
+                    _ => Failure::Server,
+                }),
+                Err(_) => {}
             }
         });
     }

@@ -65,6 +65,14 @@ messages! {
     FailServerBody "fail.server.body"
         "This is a problem on our side. Select Retry, or try again in a few minutes. Nothing has been shared."
         "Es un problema de nuestro lado. Seleccione Reintentar o inténtelo de nuevo en unos minutos. No se ha compartido nada.";
+    FailBusyTitle "fail.busy.title" "We're busy right now" "Estamos muy ocupados en este momento";
+    FailBusyBody "fail.busy.body"
+        "Too many requests are reaching us. Wait a minute, then select Retry. Nothing has been shared."
+        "Nos llegan demasiadas solicitudes. Espere un minuto y luego seleccione Reintentar. No se ha compartido nada.";
+    FailExhaustedTitle "fail.exhausted.title" "Too many tries for this request" "Demasiados intentos para esta solicitud";
+    FailExhaustedBody "fail.exhausted.body"
+        "For your security, this request can't be used any more. Go back to the app or website that sent you here and start again. Nothing has been shared."
+        "Por su seguridad, esta solicitud ya no se puede usar. Vuelva a la aplicación o al sitio web que le envió aquí y empiece de nuevo. No se ha compartido nada.";
     FailSessionTitle "fail.session.title" "Your session has changed" "Su sesión cambió";
     FailSessionBody "fail.session.body"
         "For your security, select Retry to load this request again. Nothing has been shared."
@@ -106,12 +114,15 @@ messages! {
     ErrIdentityNotFound "err.identity_not_found" "We could not find an account with these details. Check them and try again." "No encontramos una cuenta con estos datos. Revíselos e inténtelo de nuevo.";
     ErrChannelUnavailable "err.channel_unavailable" "Your account has no phone number or email address for this. Choose another way." "Su cuenta no tiene un teléfono o correo electrónico para esto. Elija otra forma.";
     ErrTooManyAttempts "err.too_many_attempts" "Too many tries. Wait {time}, then try again." "Demasiados intentos. Espere {time} y vuelva a intentarlo.";
+    ErrBusy "err.busy" "We're busy right now. Wait {time}, then try again." "Estamos muy ocupados en este momento. Espere {time} y vuelva a intentarlo.";
     ErrNetwork "err.network" "We could not connect. Check your internet connection and try again." "No pudimos conectarnos. Revise su conexión a internet e inténtelo de nuevo.";
     ErrUnexpected "err.unexpected" "Something went wrong on our side. Please try again." "Algo salió mal de nuestro lado. Inténtelo de nuevo.";
 
     CodeTitleSms "code.title_sms" "Check your phone" "Revise su teléfono";
     CodeTitleEmail "code.title_email" "Check your email" "Revise su correo electrónico";
     CodeSentTo "code.sent_to" "We sent a 6-digit code to {to}. It expires in {time}." "Enviamos un código de 6 dígitos a {to}. Vence en {time}.";
+    CodeSentOnFileSms "code.sent_on_file_sms" "If these details match an account, we sent a 6-digit code to the mobile phone on file. It expires in {time}." "Si estos datos coinciden con una cuenta, enviamos un código de 6 dígitos al teléfono móvil registrado. Vence en {time}.";
+    CodeSentOnFileEmail "code.sent_on_file_email" "If these details match an account, we sent a 6-digit code to the email address on file. It expires in {time}." "Si estos datos coinciden con una cuenta, enviamos un código de 6 dígitos al correo electrónico registrado. Vence en {time}.";
     CodeEmailNote "code.email_note"
         "A code sent by email only shows that you can open that mailbox."
         "Un código enviado por correo electrónico solo demuestra que usted puede abrir ese buzón.";
@@ -125,6 +136,8 @@ messages! {
     StartAgain "code.start_again" "Start again" "Empezar de nuevo";
     StatusCodeSent "status.code_sent" "Code sent to {to}." "Código enviado a {to}.";
     StatusCodeResent "status.code_resent" "New code sent to {to}. Earlier codes no longer work." "Nuevo código enviado a {to}. Los códigos anteriores ya no sirven.";
+    StatusCodeSentOnFile "status.code_sent_on_file" "Code sent, if these details match an account." "Código enviado, si estos datos coinciden con una cuenta.";
+    StatusCodeResentOnFile "status.code_resent_on_file" "New code sent. Earlier codes no longer work." "Nuevo código enviado. Los códigos anteriores ya no sirven.";
     StatusSignedIn "status.signed_in" "Signed in as {name}." "Sesión iniciada como {name}.";
     ErrCodeEmpty "err.code_empty" "Enter the 6-digit code we sent you" "Escriba el código de 6 dígitos que le enviamos";
     ErrCodeFormat "err.code_format" "The code must be 6 numbers" "El código debe tener 6 números";
@@ -429,7 +442,11 @@ mod tests {
                 .with_lang("en", "consent.decline", "No")
                 .with("consent.decline", "Mejor no"),
         );
-        assert_eq!(m.t(M::Decline), "Mejor no", "other languages' overrides are skipped");
+        assert_eq!(
+            m.t(M::Decline),
+            "Mejor no",
+            "other languages' overrides are skipped"
+        );
         assert_eq!(m.t(M::Authorize), "Permitir");
         assert_eq!(
             fill("{a} and {b} {c}", &[("a", "1"), ("b", "2")]),

@@ -37,8 +37,8 @@ use web_sys::HtmlElement;
 use crate::api::{Api, Transport};
 use crate::components::{ErrorSummary, StatusRegion};
 use crate::flow::{Env, EventHook, Flow, use_flow};
-use crate::i18n::{I18n, Lang, M};
 pub use crate::i18n::Messages;
+use crate::i18n::{I18n, Lang, M};
 
 pub use crate::events::{VERSION as EVENT_VERSION, WidgetEvent};
 pub use crate::flow::Navigate;

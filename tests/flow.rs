@@ -519,3 +519,110 @@ async fn after_a_code_sign_in_the_consent_form_still_works() {
     m.step("done").await;
     assert_eq!(fake.calls_to("/decision").len(), 1);
 }
+
+#[wasm_bindgen_test]
+async fn an_account_code_says_where_it_went_without_telling_whether_the_account_exists() {
+    // The server answers a match and a non-match alike, with no masked
+    // contact the customer did not type: the widget says "on file".
+    let fake = Fake::new();
+    fake.on("GET", CTX, 200, &context(SCOPE));
+    fake.on("POST", "/sign-in/otp", 201, &challenge("", 30));
+    let m = mount(&fake);
+    m.step("sign-in").await;
+    m.toggle("With your account number and ZIP code");
+    settle().await;
+    m.fill("Account number", "000123");
+    m.fill("ZIP code", "94105");
+    m.click("Send code");
+    m.step("code").await;
+    assert!(
+        m.has_text("If these details match an account, we sent a 6-digit code to the mobile phone on file. It expires in 10 minutes."),
+        "{}",
+        m.text()
+    );
+    assert!(!m.has_text("code to ."), "no empty destination");
+    let status = m.q("[role=status]").unwrap().text_content().unwrap();
+    assert_eq!(status, "Code sent, if these details match an account.");
+}
+
+#[wasm_bindgen_test]
+async fn rate_limits_and_a_busy_server_are_explained() {
+    // Rate-limited before the first step: a page with Retry, never a blank.
+    let fake = Fake::new();
+    fake.once(
+        "GET",
+        CTX,
+        429,
+        r#"{"error":"rate_limited","message":"slow down","retry_after":5}"#,
+    );
+    fake.on("GET", CTX, 200, &context(SCOPE));
+    let m = mount(&fake);
+    m.step("error").await;
+    assert_eq!(m.heading(), "We're busy right now");
+    assert_eq!(
+        js_str(&m.event("gb-consent:error").unwrap(), "code").as_deref(),
+        Some("rate_limited")
+    );
+    m.click("Retry");
+    m.step("sign-in").await;
+    // A busy server (503 server_busy) mid-flow: wait and try again.
+    fake.once(
+        "POST",
+        "/sign-in/password",
+        503,
+        r#"{"error":"server_busy","message":"busy","retry_after":1}"#,
+    );
+    m.fill("Username", "ana");
+    m.fill("Password", "x");
+    m.click("Sign in");
+    m.until("busy", |m| {
+        m.has_text("We're busy right now. Wait 1 second, then try again.")
+    })
+    .await;
+    assert_eq!(m.data_step(), "sign-in", "the form stays");
+    // Too many tries on this request: only starting again helps.
+    fake.on(
+        "POST",
+        "/sign-in/password",
+        429,
+        r#"{"error":"request_attempts_exhausted","message":"start again"}"#,
+    );
+    m.click("Sign in");
+    m.step("error").await;
+    assert_eq!(m.heading(), "Too many tries for this request");
+    assert!(!m.has_button("Retry"));
+}
+
+#[wasm_bindgen_test]
+async fn a_server_error_body_is_never_shown_as_a_refusal() {
+    // A 500 with an Error body, and a 200 missing a required field, are
+    // both "something went wrong".
+    let fake = Fake::new();
+    fake.on("GET", CTX, 200, &context(SCOPE));
+    fake.on(
+        "POST",
+        "/sign-in/password",
+        200,
+        r#"{"display_name":"Ana"}"#,
+    );
+    let m = mount(&fake);
+    m.step("sign-in").await;
+    m.fill("Username", "ana");
+    m.fill("Password", "x");
+    m.click("Sign in");
+    m.until("error", |m| {
+        m.has_text("Something went wrong on our side. Please try again.")
+    })
+    .await;
+    assert_eq!(m.data_step(), "sign-in");
+    let missing = Fake::new();
+    missing.on(
+        "GET",
+        CTX,
+        200,
+        &context(SCOPE).replace(r#""csrf_token":"csrf-abc","#, ""),
+    );
+    let m2 = mount(&missing);
+    m2.step("error").await;
+    assert_eq!(m2.heading(), "Something went wrong");
+}

@@ -46,7 +46,7 @@ async fn verify(flow: Flow, s: CodeState, code: String) {
             },
         ),
         Some(ErrorCode::OtpExpired | ErrorCode::OtpUsed) => ("code", flow.t(M::ErrOtpExpired)),
-        Some(ErrorCode::OtpThrottled) => (
+        Some(ErrorCode::OtpThrottled | ErrorCode::RateLimited) => (
             "code",
             wait_text(flow, M::ErrOtpThrottled, err.retry_after()),
         ),
@@ -83,7 +83,9 @@ async fn resend(flow: Flow, s: CodeState) {
         return;
     }
     let text = match err.code() {
-        Some(code @ (ErrorCode::ResendTooSoon | ErrorCode::TooManyCodes)) => {
+        Some(
+            code @ (ErrorCode::ResendTooSoon | ErrorCode::TooManyCodes | ErrorCode::RateLimited),
+        ) => {
             let soon = code == ErrorCode::ResendTooSoon;
             s.wait
                 .set(err.retry_after().unwrap_or(if soon { 30 } else { 3600 }));
@@ -103,9 +105,16 @@ async fn resend(flow: Flow, s: CodeState) {
     flow.report(&err, "", Some(text));
 }
 
+/// Where the code went: the masked contact the customer typed, or (when
+/// they identified by account, and the server says nothing about whether
+/// it matched) "the phone / email on file".
 fn sent_text(flow: Flow, c: &OtpChallenge) -> String {
     let time = describe::seconds(c.expires_in, flow.lang());
-    flow.f(M::CodeSentTo, &[("to", &c.sent_to), ("time", &time)])
+    match (c.sent_to.is_empty(), c.channel) {
+        (false, _) => flow.f(M::CodeSentTo, &[("to", &c.sent_to), ("time", &time)]),
+        (true, Channel::Sms) => flow.f(M::CodeSentOnFileSms, &[("time", &time)]),
+        (true, Channel::Email) => flow.f(M::CodeSentOnFileEmail, &[("time", &time)]),
+    }
 }
 
 /// The code step.

@@ -138,10 +138,14 @@ async fn send(flow: Flow, attempt: Attempt) {
         },
         Attempt::Code(m, who, email) => match api.start_otp(who, email).await {
             Ok(ch) => {
-                let to = ch.sent_to.clone();
+                let status = if ch.sent_to.is_empty() {
+                    flow.t(M::StatusCodeSentOnFile)
+                } else {
+                    flow.f(M::StatusCodeSent, &[("to", &ch.sent_to)])
+                };
                 flow.challenge.set(Some(ch));
                 flow.go(Step::Code);
-                flow.status.set(flow.f(M::StatusCodeSent, &[("to", &to)]));
+                flow.status.set(status);
                 return;
             }
             Err(e) => (m, e),
@@ -166,10 +170,11 @@ fn explain(flow: Flow, m: Method, err: &ApiError) {
             },
             flow.t(M::ErrChannelUnavailable),
         ),
-        Some(ErrorCode::TooManyAttempts) => (
+        Some(ErrorCode::TooManyAttempts | ErrorCode::RateLimited) => (
             first,
             wait_text(flow, M::ErrTooManyAttempts, err.retry_after()),
         ),
+        Some(ErrorCode::ServerBusy) => ("", wait_text(flow, M::ErrBusy, err.retry_after())),
         _ => return flow.report(err, "", None),
     };
     flow.report(err, field, Some(text));
