@@ -79,28 +79,19 @@ impl WidgetEvent {
     }
 }
 
-/// `detail` of an event: `version`, `request_id`, then the event's fields.
-#[derive(Serialize)]
-struct Detail<'a> {
-    version: u32,
-    request_id: &'a str,
-    #[serde(flatten)]
-    event: &'a WidgetEvent,
-}
-
-/// `{ type, detail }`, what an iframe posts to its parent.
-#[derive(Serialize)]
-struct Message<'a> {
-    #[serde(rename = "type")]
-    kind: &'a str,
-    detail: Detail<'a>,
-}
-
-/// A plain JS object (not a `Map`), as a host expects an event's detail.
-fn to_js(value: &impl Serialize) -> JsValue {
-    value
+/// `detail` of an event: a plain object with `version`, `request_id` and
+/// the event's fields.
+fn detail(event: &WidgetEvent, request_id: &str) -> JsValue {
+    let detail = event
         .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
-        .unwrap_or(JsValue::NULL)
+        .unwrap_or_else(|_| js_sys::Object::new().into());
+    set(&detail, "version", &VERSION.into());
+    set(&detail, "request_id", &request_id.into());
+    detail
+}
+
+fn set(object: &JsValue, key: &str, value: &JsValue) {
+    let _ = js_sys::Reflect::set(object, &key.into(), value);
 }
 
 /// Dispatches `gb-consent:{name}` on `target` (bubbles, composed) and, when
@@ -114,16 +105,12 @@ pub fn emit(
     event: &WidgetEvent,
 ) -> bool {
     let kind = format!("gb-consent:{}", event.name());
-    let detail = Detail {
-        version: VERSION,
-        request_id,
-        event,
-    };
+    let detail = detail(event, request_id);
     let init = CustomEventInit::new();
     init.set_bubbles(true);
     init.set_composed(true);
     init.set_cancelable(event.cancelable());
-    init.set_detail(&to_js(&detail));
+    init.set_detail(&detail);
     let go_on = CustomEvent::new_with_event_init_dict(&kind, &init)
         .ok()
         .and_then(|ev| target.dispatch_event(&ev).ok())
@@ -131,11 +118,11 @@ pub fn emit(
     if let (Some(origin), Some(w)) = (parent_origin, web_sys::window())
         && let Ok(Some(parent)) = w.parent()
     {
-        let msg = Message {
-            kind: &kind,
-            detail,
-        };
-        let _ = parent.post_message(&to_js(&msg), origin);
+        // `{ type, detail }`, what an iframe posts to its parent.
+        let msg: JsValue = js_sys::Object::new().into();
+        set(&msg, "type", &kind.as_str().into());
+        set(&msg, "detail", &detail);
+        let _ = parent.post_message(&msg, origin);
     }
     go_on
 }
