@@ -504,6 +504,41 @@ impl Flow {
     }
 }
 
+/// A request of a step in flight: [`Busy::run`] starts one unless one is
+/// already running, and the step's buttons are disabled meanwhile.
+#[derive(Clone, Copy, Default)]
+pub struct Busy(RwSignal<bool>);
+
+impl Busy {
+    /// Nothing in flight.
+    pub fn new() -> Busy {
+        Busy::default()
+    }
+
+    /// Whether a request is in flight (tracked).
+    pub fn get(&self) -> bool {
+        self.0.get()
+    }
+
+    /// Whether a request is in flight (untracked).
+    pub fn now(&self) -> bool {
+        self.0.get_untracked()
+    }
+
+    /// Runs `work` unless a request is already in flight.
+    pub fn run(self, work: impl std::future::Future<Output = ()> + 'static) {
+        if self.now() {
+            return;
+        }
+        self.0.set(true);
+        leptos::task::spawn_local(async move {
+            work.await;
+            // The step may be gone by now (it moved on): nothing to reset.
+            self.0.try_set(false);
+        });
+    }
+}
+
 fn has_parent() -> bool {
     let w = window();
     match w.parent() {

@@ -10,7 +10,7 @@ use leptos::prelude::*;
 
 use crate::api::{ApiError, Channel, ErrorCode, OtpChallenge};
 use crate::components::{FieldKind, Heading, TextField};
-use crate::flow::{Flow, Step, use_flow};
+use crate::flow::{Busy, Flow, Step, use_flow};
 use crate::i18n::M;
 use crate::model::{CodeProblem, normalize_code};
 use crate::steps::sign_in::{signed_in, wait_text};
@@ -141,16 +141,14 @@ pub fn CodeStep() -> impl IntoView {
     ) {
         on_cleanup(move || h.clear());
     }
-    let check = Action::new_local(move |code: &String| verify(flow, s, code.clone()));
+    let busy = Busy::new();
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        if check.pending().get_untracked() || s.locked.get_untracked() {
+        if busy.now() || s.locked.get_untracked() {
             return;
         }
         match normalize_code(&s.code.get_untracked()) {
-            Ok(code) => {
-                check.dispatch(code);
-            }
+            Ok(code) => busy.run(verify(flow, s, code)),
             Err(p) => flow.error(
                 "code",
                 flow.t(match p {
@@ -179,7 +177,7 @@ pub fn CodeStep() -> impl IntoView {
             <form class="gbc-form" novalidate on:submit=on_submit>
                 <TextField name="code" label=M::FieldCode hint=M::HintCode kind=FieldKind::numeric("one-time-code") value=s.code disabled=s.locked />
                 <div class="gbc-actions">
-                    <button type="submit" class="gbc-button" hidden=s.locked disabled=check.pending()>
+                    <button type="submit" class="gbc-button" hidden=s.locked disabled=move || busy.get()>
                         {flow.t(M::CodeSubmit)}
                     </button>
                     <button type="button" class="gbc-button" hidden=move || !s.locked.get() on:click=move |_| back()>
@@ -187,7 +185,7 @@ pub fn CodeStep() -> impl IntoView {
                     </button>
                 </div>
             </form>
-            <Resend state=s busy=check.pending().into() start_again=Callback::new(move |()| back()) />
+            <Resend state=s busy=busy start_again=Callback::new(move |()| back()) />
         </div>
     }
 }
@@ -198,16 +196,14 @@ pub fn CodeStep() -> impl IntoView {
 fn Resend(
     /// The step's state.
     state: CodeState,
-    /// A code is being checked.
-    busy: Signal<bool>,
+    /// The step's request in flight (a code being checked or sent).
+    busy: Busy,
     /// Back to sign-in.
     start_again: Callback<()>,
 ) -> impl IntoView {
     let flow = use_flow();
     let s = state;
-    let again = Action::new_local(move |_: &()| resend(flow, s));
-    let disabled =
-        move || busy.get() || again.pending().get() || s.wait.get() > 0 || s.locked.get();
+    let disabled = move || busy.get() || s.wait.get() > 0 || s.locked.get();
     let lang = flow.lang();
     let wait_text = move || {
         let w = s.wait.get();
@@ -226,7 +222,7 @@ fn Resend(
                 disabled=disabled
                 on:click=move |_| {
                     if !disabled() {
-                        again.dispatch(());
+                        busy.run(resend(flow, s));
                     }
                 }
             >

@@ -9,14 +9,14 @@ use leptos::prelude::*;
 use crate::api::{Decision, ErrorCode, Outcome, Receipt};
 use crate::components::{Heading, Row, SubHeading};
 use crate::events::WidgetEvent;
-use crate::flow::{Flow, Step, use_flow};
+use crate::flow::{Busy, Flow, Step, use_flow};
 use crate::i18n::M;
 use crate::steps::consent::text::{meter_text, plain_lines};
 
 /// Posts a decision; on success shows the done step and tells the host
 /// (`gb-consent:authorized` / `:declined`, cancelable). A decline is
 /// followed at once, an authorization after the receipt's countdown.
-async fn post(flow: Flow, d: Decision) {
+pub async fn post_decision(flow: Flow, d: Decision) {
     let Some(api) = flow.api() else { return };
     flow.errors.set(Vec::new());
     let e = match api.decide(&d).await {
@@ -58,11 +58,6 @@ async fn post(flow: Flow, d: Decision) {
     }
 }
 
-/// The action that posts a decision (its `pending()` disables the buttons).
-pub fn decision_action(flow: Flow) -> Action<Decision, ()> {
-    Action::new_local(move |d: &Decision| post(flow, d.clone()))
-}
-
 /// The secondary button that declines the request (on the consent step
 /// "Decline", on sign-in "Cancel and go back"), disabled while a request is
 /// in flight.
@@ -70,22 +65,16 @@ pub fn decision_action(flow: Flow) -> Action<Decision, ()> {
 pub fn DeclineButton(
     /// The text.
     label: String,
-    /// Posts the decision.
-    action: Action<Decision, ()>,
-    /// A request is in flight.
-    #[prop(into)]
-    busy: Signal<bool>,
+    /// The step's request in flight (shared with its primary button).
+    busy: Busy,
 ) -> impl IntoView {
+    let flow = use_flow();
     view! {
         <button
             type="button"
             class="gbc-button gbc-button--secondary"
-            disabled=busy
-            on:click=move |_| {
-                if !busy.get_untracked() {
-                    action.dispatch(Decision::decline());
-                }
-            }
+            disabled=move || busy.get()
+            on:click=move |_| busy.run(post_decision(flow, Decision::decline()))
         >
             {label}
         </button>

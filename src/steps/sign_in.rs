@@ -7,7 +7,7 @@ use leptos::prelude::*;
 
 use crate::api::{ApiError, Customer, ErrorCode, Identify, Method};
 use crate::components::{Choice, Choices, FieldKind, Heading, TextField};
-use crate::flow::{FieldError, Flow, Step, use_flow};
+use crate::flow::{Busy, FieldError, Flow, Step, use_flow};
 use crate::i18n::M;
 use crate::steps::done::DeclineButton;
 
@@ -211,18 +211,16 @@ pub fn SignInStep() -> impl IntoView {
         phone: RwSignal::new(prefill(Method::PhoneOtp)),
         email: RwSignal::new(prefill(Method::EmailOtp)),
     };
-    let submit = Action::new_local(move |a: &Attempt| send(flow, a.clone()));
-    let decline = crate::steps::done::decision_action(flow);
-    let busy = Signal::derive(move || submit.pending().get() || decline.pending().get());
+    let busy = Busy::new();
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        if busy.get_untracked() {
+        if busy.now() {
             return;
         }
         match form.attempt(flow) {
             Ok(a) => {
                 flow.errors.set(Vec::new());
-                submit.dispatch(a);
+                busy.run(send(flow, a));
             }
             Err(errs) => flow.errors.set(errs),
         }
@@ -254,12 +252,12 @@ pub fn SignInStep() -> impl IntoView {
                         }
                     })}
                 <div class="gbc-actions">
-                    <button type="submit" class="gbc-button" disabled=busy>
+                    <button type="submit" class="gbc-button" disabled=move || busy.get()>
                         {move || {
                             flow.t(if form.method.get() == Method::Password { M::SignInSubmit } else { M::SendCode })
                         }}
                     </button>
-                    <DeclineButton label=flow.fc(M::CancelToClient) action=decline busy=busy />
+                    <DeclineButton label=flow.fc(M::CancelToClient) busy=busy />
                 </div>
             </form>
         </div>

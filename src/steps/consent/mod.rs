@@ -18,10 +18,10 @@ use leptos::prelude::*;
 
 use crate::api::Meter;
 use crate::components::{Heading, SubHeading};
-use crate::flow::{Failure, Step, use_flow};
+use crate::flow::{Busy, Failure, Step, use_flow};
 use crate::i18n::M;
 use crate::model::{Plan, Selection};
-use crate::steps::done::{DeclineButton, decision_action};
+use crate::steps::done::{DeclineButton, post_decision};
 
 /// The consent step's state: the plan read from the request, the
 /// customer's meters and the customer's current choices. Provided as
@@ -83,11 +83,10 @@ pub fn ConsentStep() -> impl IntoView {
         meters: StoredValue::new(customer.meters.clone()),
     };
     provide_context(choosing);
-    let decide = decision_action(flow);
-    let busy = decide.pending();
+    let busy = Busy::new();
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        if busy.get_untracked() {
+        if busy.now() {
             return;
         }
         if choosing.plan(|p| p.meter_choices.is_empty()) {
@@ -103,9 +102,7 @@ pub fn ConsentStep() -> impl IntoView {
                 .with_value(|m| p.grant(&s, m).ok().map(|_| p.decision(&s, m)))
         });
         match decision {
-            Some(d) => {
-                decide.dispatch(d);
-            }
+            Some(d) => busy.run(post_decision(flow, d)),
             None => flow.error("", flow.t(M::ErrDecision)),
         }
     };
@@ -128,10 +125,10 @@ pub fn ConsentStep() -> impl IntoView {
                 <summary::TechnicalDetails requested=ctx.scope />
                 <summary::GrantSummary />
                 <div class="gbc-actions">
-                    <button type="submit" class="gbc-button" disabled=busy>
+                    <button type="submit" class="gbc-button" disabled=move || busy.get()>
                         {flow.t(M::Authorize)}
                     </button>
-                    <DeclineButton label=flow.t(M::Decline) action=decide busy=busy />
+                    <DeclineButton label=flow.t(M::Decline) busy=busy />
                 </div>
             </form>
         </div>
