@@ -1,9 +1,17 @@
 //! Static pages: the consent widget (`dist/`) at `/consent/`, the scope
 //! playground (or a small landing page) at `/`, and the demo client's
 //! callback page at `/playground/callback`.
+//!
+//! The widget's files are served precompressed (the `.br` and `.gz` files
+//! the build writes beside them) and twice: at `/consent/{name}` with
+//! `no-cache` (stable names a portal can embed, such as `embed.js`), and at
+//! `/consent/v/{version}/{name}`, where `version` is a hash of the build,
+//! cacheable for a year and `immutable`. The hosted page names the
+//! versioned files and tells the browser to fetch the glue and the wasm at
+//! once (`modulepreload`, `preload`), rather than after `boot.js` ran.
 
 use axum::Router;
-use axum::extract::{RawQuery, Request, State};
+use axum::extract::{Path, RawQuery, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Response};
@@ -21,6 +29,104 @@ async fn revalidate(req: Request, next: Next) -> Response {
             .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     }
     resp
+}
+
+/// Immutable caching for the versioned files.
+async fn immutable(req: Request, next: Next) -> Response {
+    let mut resp = next.run(req).await;
+    if resp.status().is_success() {
+        resp.headers_mut().insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("public, max-age=31536000, immutable"),
+        );
+    }
+    resp
+}
+
+/// The widget build being served.
+#[derive(Clone, Debug)]
+pub struct WidgetBuild {
+    /// A hash of every file of the build (16 hex digits).
+    pub version: String,
+    /// The hosted page, naming the versioned files.
+    page: String,
+}
+
+impl WidgetBuild {
+    /// Reads the build in `dir` (Trunk's `dist/`).
+    ///
+    /// # Errors
+    /// When `index.html` or a file cannot be read.
+    pub fn load(dir: &std::path::Path) -> std::io::Result<WidgetBuild> {
+        use sha2::{Digest, Sha256};
+        let mut names: Vec<_> = std::fs::read_dir(dir)?
+            .filter_map(Result::ok)
+            .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+            .map(|e| e.file_name())
+            .collect();
+        names.sort();
+        let mut hash = Sha256::new();
+        for name in &names {
+            hash.update(name.as_encoded_bytes());
+            hash.update(std::fs::read(dir.join(name))?);
+        }
+        let version: String = hash.finalize()[..8]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let index = std::fs::read_to_string(dir.join("index.html"))?;
+        Ok(WidgetBuild {
+            page: hosted_page(&index, &version),
+            version,
+        })
+    }
+}
+
+/// Trunk's `index.html` with versioned URLs and preload hints for the glue
+/// and the wasm (which `boot.js` would otherwise ask for only once it ran).
+fn hosted_page(index: &str, version: &str) -> String {
+    let base = format!("/consent/v/{version}/");
+    let page = index
+        .replace("/consent/boot.js", &format!("{base}boot.js"))
+        .replace(
+            "/consent/consent-widget.css",
+            &format!("{base}consent-widget.css"),
+        );
+    let hints = format!(
+        "<link rel=modulepreload href={base}consent-widget.js>\
+         <link rel=preload href={base}consent-widget_bg.wasm as=fetch type=application/wasm crossorigin>"
+    );
+    match page.find("</head>") {
+        Some(at) => format!("{}{hints}{}", &page[..at], &page[at..]),
+        None => page.replacen("<script", &format!("{hints}<script"), 1),
+    }
+}
+
+/// `/consent/` and `/consent/index.html`: the hosted page of this build.
+async fn hosted(State(build): State<WidgetBuild>, req: Request, next: Next) -> Response {
+    let path = req.uri().path();
+    if path != "/consent/" && path != "/consent/index.html" {
+        return next.run(req).await;
+    }
+    let mut resp = Html(build.page).into_response();
+    resp.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    resp
+}
+
+/// `/consent/v/{version}/…` of another build is gone: never cache this
+/// build's files under another build's name.
+async fn only_this_build(
+    State(build): State<WidgetBuild>,
+    Path(version): Path<String>,
+    req: Request,
+    next: Next,
+) -> Response {
+    if version == build.version {
+        next.run(req).await
+    } else {
+        StatusCode::NOT_FOUND.into_response()
+    }
 }
 
 async fn widget_missing() -> Response {
@@ -154,15 +260,33 @@ pub fn routes(state: &AppState) -> Router<AppState> {
                 get(callback)
             },
         );
-    r = match cfg.assets_dir.as_ref().filter(|d| d.is_dir()) {
-        Some(dir) => r.merge(
-            Router::new()
-                .nest_service(
-                    "/consent",
-                    ServeDir::new(dir).append_index_html_on_directories(true),
-                )
-                .layer(middleware::from_fn(revalidate)),
-        ),
+    let widget = cfg
+        .assets_dir
+        .as_ref()
+        .filter(|d| d.is_dir())
+        .and_then(|dir| match WidgetBuild::load(dir) {
+            Ok(build) => Some((dir, build)),
+            Err(e) => {
+                tracing::error!(error = %e, dir = %dir.display(), "cannot read the widget build");
+                None
+            }
+        });
+    r = match widget {
+        Some((dir, build)) => {
+            let files = || ServeDir::new(dir).precompressed_br().precompressed_gzip();
+            let versioned = Router::new()
+                .nest_service("/consent/v/{version}", files())
+                .layer(middleware::from_fn_with_state(
+                    build.clone(),
+                    only_this_build,
+                ))
+                .layer(middleware::from_fn(immutable));
+            let stable = Router::new()
+                .nest_service("/consent", files())
+                .layer(middleware::from_fn_with_state(build, hosted))
+                .layer(middleware::from_fn(revalidate));
+            r.merge(versioned).merge(stable)
+        }
         None => r
             .route("/consent", get(widget_missing))
             .route("/consent/", get(widget_missing))

@@ -1,0 +1,126 @@
+//! How the consent widget's files are served: the hosted page names the
+//! files of this build and asks for the glue and the wasm at once; those
+//! versioned files are cached for a year; every file goes out brotli- or
+//! gzip-compressed when the browser accepts it; stable names (what a portal
+//! embeds) are revalidated.
+
+mod common;
+
+use std::io::Read;
+use std::path::Path;
+
+use reqwest::StatusCode;
+use reqwest::header::{ACCEPT_ENCODING, CACHE_CONTROL, CONTENT_ENCODING};
+
+const WASM: &[u8] = b"\0asm\x01\0\0\0 a stand-in module body, repeated repeated repeated";
+
+/// A widget build as Trunk writes it (with the `.br` and `.gz` twins).
+fn build(dir: &Path) {
+    std::fs::write(
+        dir.join("index.html"),
+        "<!doctype html><html><head><link href=/consent/consent-widget.css rel=stylesheet>\
+         <script src=/consent/boot.js type=module></script></head><body></body></html>",
+    )
+    .unwrap();
+    for (name, body) in [
+        ("consent-widget_bg.wasm", WASM),
+        ("consent-widget.js", b"export default 1;".as_slice()),
+        ("embed.js", b"customElements;".as_slice()),
+    ] {
+        std::fs::write(dir.join(name), body).unwrap();
+        let mut br = Vec::new();
+        brotli_compress(body, &mut br);
+        std::fs::write(dir.join(format!("{name}.br")), br).unwrap();
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        std::io::Write::write_all(&mut gz, body).unwrap();
+        std::fs::write(dir.join(format!("{name}.gz")), gz.finish().unwrap()).unwrap();
+    }
+}
+
+fn brotli_compress(body: &[u8], out: &mut Vec<u8>) {
+    let mut w = brotli::CompressorWriter::new(out, 4096, 11, 22);
+    std::io::Write::write_all(&mut w, body).unwrap();
+}
+
+#[tokio::test]
+async fn the_hosted_page_preloads_versioned_files_served_compressed_and_immutable() {
+    let dir = tempfile::tempdir().unwrap();
+    build(dir.path());
+    let root = dir.path().to_path_buf();
+    let s = common::start_with(move |c| c.assets_dir = Some(root)).await;
+    let http = common::http();
+
+    let page = http
+        .get(s.url("/consent/?request=abc"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    assert_eq!(page.headers()[CACHE_CONTROL], "no-cache");
+    let html = page.text().await.unwrap();
+    let version = html
+        .split("/consent/v/")
+        .nth(1)
+        .and_then(|t| t.split('/').next())
+        .expect("versioned URLs in the page")
+        .to_string();
+    assert_eq!(version.len(), 16, "{html}");
+    let base = format!("/consent/v/{version}/");
+    for hint in [
+        format!("<link rel=modulepreload href={base}consent-widget.js>"),
+        format!(
+            "<link rel=preload href={base}consent-widget_bg.wasm as=fetch type=application/wasm crossorigin>"
+        ),
+        format!("src={base}boot.js"),
+        format!("href={base}consent-widget.css"),
+    ] {
+        assert!(html.contains(&hint), "{hint} missing in {html}");
+    }
+
+    // The versioned wasm: brotli when accepted, the same bytes decoded, a
+    // year of immutable caching.
+    let wasm = http
+        .get(s.url(&format!("{base}consent-widget_bg.wasm")))
+        .header(ACCEPT_ENCODING, "br, gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wasm.status(), StatusCode::OK);
+    assert_eq!(wasm.headers()[CONTENT_ENCODING], "br");
+    assert_eq!(
+        wasm.headers()[CACHE_CONTROL],
+        "public, max-age=31536000, immutable"
+    );
+    let mut decoded = Vec::new();
+    brotli::Decompressor::new(wasm.bytes().await.unwrap().as_ref(), 4096)
+        .read_to_end(&mut decoded)
+        .unwrap();
+    assert_eq!(decoded, WASM);
+    // gzip for a browser without brotli.
+    let gz = http
+        .get(s.url(&format!("{base}consent-widget_bg.wasm")))
+        .header(ACCEPT_ENCODING, "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(gz.headers()[CONTENT_ENCODING], "gzip");
+
+    // Another build's version is not this build's file.
+    let other = http
+        .get(s.url("/consent/v/0123456789abcdef/consent-widget_bg.wasm"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(other.status(), StatusCode::NOT_FOUND);
+
+    // A stable name a portal embeds: compressed, revalidated.
+    let embed = http
+        .get(s.url("/consent/embed.js"))
+        .header(ACCEPT_ENCODING, "br")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(embed.status(), StatusCode::OK);
+    assert_eq!(embed.headers()[CONTENT_ENCODING], "br");
+    assert_eq!(embed.headers()[CACHE_CONTROL], "no-cache");
+}
