@@ -704,15 +704,6 @@ async fn spanish_from_the_lang_parameter() {
     b.close().await;
 }
 
-/// The query parameters of a URL (an event's `redirect_to`).
-fn query_of(url: &str) -> Vec<(String, String)> {
-    url::Url::parse(url)
-        .expect("a URL")
-        .query_pairs()
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect()
-}
-
 /// The sample portal embeds `<gb-consent>`: the widget mounts inside the
 /// host element and the host receives the versioned events.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -806,14 +797,20 @@ async fn embedded_in_the_portal_the_host_gets_the_events() {
         .collect();
     assert_eq!(authorized.len(), 1, "one authorized event: {names:?}");
     let d = &authorized[0].1;
-    let redirect_to = d["redirect_to"].as_str().expect("redirect_to in the event");
-    assert!(redirect_to.starts_with(&tp.redirect_uri), "{redirect_to}");
+    assert_eq!(d["outcome"], "authorized");
     assert!(
         d["authorization_id"]
             .as_str()
             .is_some_and(|s| !s.is_empty()),
         "{d}"
     );
+    // No script of the portal can read the authorization code: not in any
+    // event, not in the widget's markup.
+    assert!(d.get("redirect_to").is_none(), "{d}");
+    let everything = format!("{evs:?}");
+    assert!(!everything.contains("code="), "{everything}");
+    let markup = js(&b, "return document.querySelector('gb-consent').outerHTML").await;
+    assert!(!markup.as_str().unwrap().contains("code="), "{markup}");
     // The portal's own log shows them too.
     let log = text(&b, "#event-log").await;
     assert!(
@@ -821,12 +818,63 @@ async fn embedded_in_the_portal_the_host_gets_the_events() {
         "{log}"
     );
 
-    // The code in the event's redirect is real: the third party redeems it.
-    let code = check_response(&query_of(redirect_to), &attempt, &server);
+    // The customer continues; the code the third party receives is real.
+    press(&b, &format!("Continue to {NAME}")).await;
+    let params = tp.catcher.wait(20).await;
+    let code = check_response(&params, &attempt, &server);
     assert_eq!(
         d["scope"].as_str(),
         Some(tp.exchange(&server, &attempt, &code).await.scope.as_str())
     );
+    b.close().await;
+}
+
+/// A portal that cancels `gb-consent:authorized` keeps the customer on its
+/// page, then asks the element to follow the redirect with `proceed()`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_portal_that_cancels_the_redirect_proceeds_through_the_element() {
+    let (server, tp) = setup().await;
+    let attempt = tp.authorize(&server, SCOPE);
+    let request = server.request_id_for(&attempt.url).await;
+    let b = browser(Options::default()).await;
+    b.client
+        .goto(&server.url(&format!("/consent/portal.html?request={request}")))
+        .await
+        .unwrap();
+    wait_step(&b, "sign-in").await;
+    js(
+        &b,
+        "const el = document.querySelector('gb-consent');
+         window.__early = el.proceed();
+         el.addEventListener('gb-consent:authorized', (e) => e.preventDefault());
+         return true",
+    )
+    .await;
+    assert_eq!(
+        js(&b, "return window.__early").await,
+        false,
+        "nothing to follow yet"
+    );
+    sign_in_password(&b, ALEX.1).await;
+    wait_step(&b, "consent").await;
+    press(&b, "Authorize").await;
+    wait_step(&b, "done").await;
+    let url = b.client.current_url().await.unwrap().to_string();
+    assert!(
+        url.contains("/consent/portal.html"),
+        "still on the portal: {url}"
+    );
+    assert!(
+        !text(&b, "gb-consent").await.contains("We will take you to"),
+        "no countdown once the portal cancelled"
+    );
+    assert_eq!(
+        js(&b, "return document.querySelector('gb-consent').proceed()").await,
+        true
+    );
+    let params = tp.catcher.wait(20).await;
+    let code = check_response(&params, &attempt, &server);
+    tp.exchange(&server, &attempt, &code).await;
     b.close().await;
 }
 
@@ -868,8 +916,9 @@ async fn embedded_in_spanish_the_third_party_gets_a_code() {
         .filter(|(t, _)| t == "gb-consent:authorized")
         .collect();
     assert_eq!(authorized.len(), 1, "one authorized event");
-    let redirect_to = authorized[0].1["redirect_to"].as_str().unwrap();
-    let code = check_response(&query_of(redirect_to), &attempt, &server);
+    press(&b, &format!("Continuar a {NAME}")).await;
+    let params = tp.catcher.wait(20).await;
+    let code = check_response(&params, &attempt, &server);
     let grant = tp.exchange(&server, &attempt, &code).await;
     assert!(grant.scope.starts_with("FB="), "{}", grant.scope);
     b.close().await;
@@ -1654,12 +1703,6 @@ async fn framed_by_a_registered_origin_posts_events_to_it() {
     press(&b, "Authorize").await;
     wait_step(&b, "done").await;
     check_a11y(&b, "framed: done").await;
-    let cont = button(&b, &format!("Continue to {NAME}")).await;
-    assert_eq!(
-        cont.attr("target").await.unwrap().as_deref(),
-        Some("_top"),
-        "in a frame, the way back to the third party replaces the whole page"
-    );
     b.client.enter_parent_frame().await.unwrap();
     settle(&b).await;
 
@@ -1694,6 +1737,14 @@ async fn framed_by_a_registered_origin_posts_events_to_it() {
         0,
         "a framed widget does not navigate by itself"
     );
+    // The customer's "Continue" replaces the whole page (not the frame)
+    // with the third party's redirect URI, code and all.
+    b.client.enter_frame(0).await.unwrap();
+    press(&b, &format!("Continue to {NAME}")).await;
+    let params = tp.catcher.wait(20).await;
+    check_response(&params, &attempt, &server);
+    b.client.enter_parent_frame().await.unwrap();
+    wait_url(&b, &tp.redirect_uri, Duration::from_secs(10)).await;
     b.close().await;
 }
 
