@@ -13,6 +13,34 @@
 //!
 //! The last two call the wasm export [`mount`]. See the README section
 //! "Consent widget" for the options, the events and the theming.
+//!
+//! ```no_run
+//! use consent_widget::{ConsentControl, ConsentWidget, Messages, Theme, WidgetEvent};
+//! use leptos::prelude::*;
+//! use std::rc::Rc;
+//!
+//! #[component]
+//! fn ConnectedApps(request_id: String) -> impl IntoView {
+//!     let control = ConsentControl::new();
+//!     let held = control.clone();
+//!     // Return false to cancel `authorized`/`declined` (no redirect yet)…
+//!     let on_event = Rc::new(|e: &WidgetEvent| !matches!(e, WidgetEvent::Authorized { .. }));
+//!     view! {
+//!         <ConsentWidget
+//!             request_id=request_id
+//!             api_base="https://auth.utility.example"
+//!             locale="es"
+//!             theme=Theme::Auto
+//!             messages=Messages::new().with("consent.authorize", "Allow")
+//!             redirect_delay=15
+//!             on_event=on_event
+//!             control=control
+//!         />
+//!         // …then follow it when the portal is ready.
+//!         <button on:click=move |_| { held.proceed(); }>"Continue"</button>
+//!     }
+//! }
+//! ```
 
 #![warn(missing_docs)]
 
