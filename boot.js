@@ -6,6 +6,17 @@ const el = document.getElementById('gb-consent');
 const q = new URLSearchParams(location.search);
 const d = el.dataset;
 
+// The request's context, when the server embedded it (a JSON data block):
+// one round trip fewer before the first field.
+function embeddedContext() {
+  const block = document.getElementById('gb-consent-context');
+  try {
+    return block ? JSON.parse(block.textContent) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 try {
   await init();
   // Keep the handle (unmount() is the only way to remove the widget).
@@ -17,6 +28,7 @@ try {
     messagesUrl: d.messagesUrl || undefined,
     parentOrigin: q.get('parent_origin') || undefined,
     hosted: true,
+    context: embeddedContext(),
   });
 } catch (e) {
   // Never a blank page: say what happened in the page's own words.

@@ -213,6 +213,11 @@ impl Api {
         }
     }
 
+    /// Remembers the CSRF token of a context read elsewhere.
+    pub fn set_csrf(&self, token: &str) {
+        *self.csrf.borrow_mut() = token.to_string();
+    }
+
     /// `GET /api/consent/requests/{id}`; remembers the CSRF token.
     pub async fn context(&self) -> Result<ConsentContext, ApiError> {
         let ctx: ConsentContext = self.call("GET", "", None::<&()>).await?;

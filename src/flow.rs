@@ -165,6 +165,9 @@ pub struct Env {
     pub redirect_delay: u32,
     /// The Leptos host's event hook.
     pub on_event: Option<EventHook>,
+    /// The request's context the page already had (the hosted page embeds
+    /// it), used once instead of asking the API.
+    pub preloaded: Option<ConsentContext>,
 }
 
 /// The flow's state: `Copy` handles to signals, provided as context.
@@ -413,7 +416,19 @@ impl Flow {
                 self.fail(Failure::Unknown);
                 return;
             }
-            match api.context().await {
+            let preloaded = self
+                .env
+                .try_update_value(|e| e.preloaded.take())
+                .flatten()
+                .filter(|c| self.env(|e| e.request_id == c.request_id) == Some(true));
+            let context = match preloaded {
+                Some(ctx) => {
+                    api.set_csrf(&ctx.csrf_token);
+                    Ok(ctx)
+                }
+                None => api.context().await,
+            };
+            match context {
                 Ok(ctx) => {
                     let allowed = self
                         .env(|e| {

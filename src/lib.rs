@@ -194,6 +194,11 @@ pub fn ConsentWidget(
     /// A handle the host keeps to act on the widget.
     #[prop(optional)]
     control: Option<ConsentControl>,
+    /// The request's context when the page already has it (the hosted page
+    /// embeds it): one round trip fewer before the first field. Used once,
+    /// and only for this request id.
+    #[prop(optional)]
+    context: Option<api::ConsentContext>,
     /// The HTTP transport (default: `gloo-net`).
     #[prop(optional)]
     transport: Option<Transport>,
@@ -225,6 +230,7 @@ pub fn ConsentWidget(
         id_prefix: format!("gbc{n}"),
         redirect_delay,
         on_event,
+        preloaded: context,
     };
     let listens_to_parent = env.parent_origin.is_some();
     let flow = Flow::new(env, i18n);
@@ -334,6 +340,8 @@ pub struct Config {
     pub transport: Option<Transport>,
     /// Follows a redirect (default: `location.assign`).
     pub navigate: Option<Navigate>,
+    /// The request's context, when the page already has it.
+    pub context: Option<api::ConsentContext>,
 }
 
 impl Default for Config {
@@ -350,6 +358,7 @@ impl Default for Config {
             redirect_delay: 15,
             transport: None,
             navigate: None,
+            context: None,
         }
     }
 }
@@ -430,6 +439,7 @@ pub fn mount_app(el: HtmlElement, cfg: Config) -> MountHandle {
         control: Some(control.clone()),
         transport: cfg.transport,
         navigate: cfg.navigate,
+        context: cfg.context,
     };
     let handle = leptos::mount::mount_to(el, move || ConsentWidget(props));
     let id = HANDLES.fetch_add(1, Ordering::Relaxed) + 1;
@@ -452,11 +462,13 @@ struct MountOptions {
 }
 
 /// JS entry point: `mount(element, { requestId, apiBase, locale, theme,
-/// messages, messagesUrl, parentOrigin, hosted, redirectDelay })` returns
-/// a handle with `unmount()` and `proceed()`.
+/// messages, messagesUrl, parentOrigin, hosted, redirectDelay, context })`
+/// returns a handle with `unmount()` and `proceed()`. A `context` that is
+/// not a whole `ConsentContext` is ignored (the widget asks the API).
 #[wasm_bindgen]
 pub fn mount(el: HtmlElement, options: JsValue) -> MountHandle {
-    let messages = js_sys::Reflect::get(&options, &"messages".into()).unwrap_or_default();
+    let get = |k: &str| js_sys::Reflect::get(&options, &k.into()).unwrap_or_default();
+    let (messages, context) = (get("messages"), get("context"));
     let o: MountOptions = serde_wasm_bindgen::from_value(options).unwrap_or_default();
     mount_app(
         el,
@@ -476,6 +488,7 @@ pub fn mount(el: HtmlElement, options: JsValue) -> MountHandle {
                 .map_or(15, |d| d.min(f64::from(u32::MAX)) as u32),
             transport: None,
             navigate: None,
+            context: serde_wasm_bindgen::from_value(context).ok(),
         },
     )
 }

@@ -626,3 +626,38 @@ async fn a_server_error_body_is_never_shown_as_a_refusal() {
     m2.step("error").await;
     assert_eq!(m2.heading(), "Something went wrong");
 }
+
+#[wasm_bindgen_test]
+async fn a_context_the_page_already_has_saves_the_first_read() {
+    let fake = Fake::new();
+    fake.on("GET", CTX, 200, &context(SCOPE));
+    fake.on(
+        "POST",
+        "/sign-in/password",
+        401,
+        r#"{"error":"invalid_credentials","message":"no"}"#,
+    );
+    let embedded = consent_widget::api::from_json(&context(SCOPE)).unwrap();
+    let m = mount_with(&fake, |c| c.context = Some(embedded));
+    m.step("sign-in").await;
+    assert!(fake.calls_to(CTX).is_empty(), "no context read");
+    m.fill("Username", "ana");
+    m.fill("Password", "x");
+    m.click("Sign in");
+    m.until("refused", |m| m.has_text("is not right")).await;
+    let post = &fake.calls_to("/sign-in/password")[0];
+    assert_eq!(
+        post.csrf.as_deref(),
+        Some("csrf-abc"),
+        "its CSRF token is used"
+    );
+
+    // One for another request is not used.
+    let other = Fake::new();
+    other.on("GET", CTX, 200, &context(SCOPE));
+    let foreign =
+        consent_widget::api::from_json(&context(SCOPE).replace(REQ, "req-other")).unwrap();
+    let m2 = mount_with(&other, |c| c.context = Some(foreign));
+    m2.step("sign-in").await;
+    assert_eq!(other.calls_to(CTX).len(), 1, "the widget asked the API");
+}

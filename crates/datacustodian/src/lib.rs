@@ -158,13 +158,13 @@ impl AppState {
     }
 }
 
-/// The whole HTTP application.
 /// A server time (unix seconds, `i64` in the store) as the consent API
 /// writes it; nothing before 1970 exists here, so a negative one is 0.
 pub fn unix(t: i64) -> u64 {
     u64::try_from(t).unwrap_or(0)
 }
 
+/// The whole HTTP application.
 pub fn app(state: AppState) -> Router {
     // CORS only here: token, metadata, revocation, introspection.
     let cors_routes = Router::new()

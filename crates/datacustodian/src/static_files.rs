@@ -21,6 +21,7 @@ use tower_http::services::ServeDir;
 use crate::AppState;
 use crate::admin::DEMO_CLIENT_ID;
 use crate::error::{html_escape, html_page};
+use crate::security::limits::ClientIp;
 
 async fn revalidate(req: Request, next: Next) -> Response {
     let mut resp = next.run(req).await;
@@ -102,15 +103,76 @@ fn hosted_page(index: &str, version: &str) -> String {
     }
 }
 
-/// `/consent/` and `/consent/index.html`: the hosted page of this build.
-async fn hosted(State(build): State<WidgetBuild>, req: Request, next: Next) -> Response {
+/// What the hosted page needs.
+#[derive(Clone)]
+struct Hosted {
+    app: AppState,
+    build: WidgetBuild,
+}
+
+/// The context of `?request=` as the consent API would answer it (binding
+/// the request to this browser's session, with its `Set-Cookie`), or
+/// nothing when that read would not answer 200 or the client is over its
+/// rate limit (then the widget asks the API itself, and shows its answer).
+async fn embedded_context(
+    app: &AppState,
+    ip: ClientIp,
+    query: Option<&str>,
+    headers: axum::http::HeaderMap,
+) -> Option<(Vec<u8>, Vec<HeaderValue>)> {
+    let request_id = url::form_urlencoded::parse(query?.as_bytes())
+        .find(|(k, _)| k == "request")
+        .map(|(_, v)| v.into_owned())?;
+    app.limits().check(ip.0).ok()?;
+    let resp = crate::consent::context::get_context(State(app.clone()), Path(request_id), headers)
+        .await
+        .ok()?;
+    if resp.status() != StatusCode::OK {
+        return None;
+    }
+    let cookies = resp
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .cloned()
+        .collect();
+    let body = axum::body::to_bytes(resp.into_body(), 256 * 1024)
+        .await
+        .ok()?;
+    Some((body.to_vec(), cookies))
+}
+
+/// `/consent/` and `/consent/index.html`: the hosted page of this build,
+/// with the request's context in a JSON data block (one round trip fewer
+/// before the first field; a data block is not script, so the strict CSP
+/// allows it).
+async fn hosted(State(h): State<Hosted>, ip: ClientIp, req: Request, next: Next) -> Response {
     let path = req.uri().path();
     if path != "/consent/" && path != "/consent/index.html" {
         return next.run(req).await;
     }
-    let mut resp = Html(build.page).into_response();
+    let (query, headers) = (req.uri().query().map(str::to_owned), req.headers().clone());
+    let Some((json, cookies)) = embedded_context(&h.app, ip, query.as_deref(), headers).await
+    else {
+        let mut resp = Html(h.build.page).into_response();
+        resp.headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+        return resp;
+    };
+    // `<` escaped, so nothing in the JSON can close the element.
+    let json = String::from_utf8_lossy(&json).replace('<', "\\u003c");
+    let block = format!("<script type=application/json id=gb-consent-context>{json}</script>");
+    let page = match h.build.page.rfind("</body>") {
+        Some(at) => format!("{}{block}{}", &h.build.page[..at], &h.build.page[at..]),
+        None => format!("{}{block}", h.build.page),
+    };
+    let mut resp = Html(page).into_response();
+    // It holds the CSRF token (and the customer's name when signed in).
     resp.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    for c in cookies {
+        resp.headers_mut().append(header::SET_COOKIE, c);
+    }
     resp
 }
 
@@ -281,9 +343,13 @@ pub fn routes(state: &AppState) -> Router<AppState> {
                     only_this_build,
                 ))
                 .layer(middleware::from_fn(immutable));
+            let hosted_state = Hosted {
+                app: state.clone(),
+                build,
+            };
             let stable = Router::new()
                 .nest_service("/consent", files())
-                .layer(middleware::from_fn_with_state(build, hosted))
+                .layer(middleware::from_fn_with_state(hosted_state, hosted))
                 .layer(middleware::from_fn(revalidate));
             r.merge(versioned).merge(stable)
         }

@@ -9,6 +9,7 @@ mod common;
 use std::io::Read;
 use std::path::Path;
 
+use datacustodian::admin::{NewClient, create_client};
 use reqwest::StatusCode;
 use reqwest::header::{ACCEPT_ENCODING, CACHE_CONTROL, CONTENT_ENCODING};
 
@@ -123,4 +124,114 @@ async fn the_hosted_page_preloads_versioned_files_served_compressed_and_immutabl
     assert_eq!(embed.status(), StatusCode::OK);
     assert_eq!(embed.headers()[CONTENT_ENCODING], "br");
     assert_eq!(embed.headers()[CACHE_CONTROL], "no-cache");
+}
+
+/// The JSON data block of a hosted page, if any.
+fn data_block(html: &str) -> Option<serde_json::Value> {
+    let start = html.find("<script type=application/json id=gb-consent-context>")?;
+    let rest = &html[start..];
+    let body = &rest[rest.find('>')? + 1..rest.find("</script>")?];
+    Some(serde_json::from_str(body).expect("the data block is JSON"))
+}
+
+#[tokio::test]
+async fn the_hosted_page_embeds_the_bound_context_and_only_for_its_session() {
+    let dir = tempfile::tempdir().unwrap();
+    build(dir.path());
+    let root = dir.path().to_path_buf();
+    let s = common::start_with(move |c| c.assets_dir = Some(root)).await;
+    let url = common::authorize_url(&s, "FB=1_4_5_16", Some("st"), None);
+    let b = common::Browser::new(&s.base);
+    let rid = b.start(&url).await;
+
+    // The page read binds the request to this browser, like the API read.
+    let page = b
+        .http
+        .get(s.url(&format!("/consent/?request={rid}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    assert_eq!(
+        page.headers()[CACHE_CONTROL],
+        "no-store",
+        "it holds a CSRF token"
+    );
+    assert!(
+        page.headers()
+            .get_all("set-cookie")
+            .iter()
+            .any(|c| c.to_str().unwrap().contains("gbcd_session")),
+        "the session cookie comes with the page"
+    );
+    let ctx = data_block(&page.text().await.unwrap()).expect("the context is embedded");
+    assert_eq!(ctx["request_id"], rid.as_str());
+    let csrf = ctx["csrf_token"].as_str().unwrap().to_string();
+    // The same session's API read agrees, and the token works for a POST.
+    assert_eq!(b.csrf(&rid).await, csrf);
+
+    // Another browser gets the page without anything of the request.
+    let other = common::Browser::new(&s.base);
+    let html = other
+        .http
+        .get(s.url(&format!("/consent/?request={rid}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        data_block(&html).is_none(),
+        "a foreign session sees no context"
+    );
+    assert!(!html.contains(&csrf));
+
+    // An unknown request: no block, cacheable shell.
+    let unknown = b
+        .http
+        .get(s.url("/consent/?request=no-such-request"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unknown.headers()[CACHE_CONTROL], "no-cache");
+    assert!(data_block(&unknown.text().await.unwrap()).is_none());
+}
+
+#[tokio::test]
+async fn nothing_in_the_context_can_close_the_data_block() {
+    let dir = tempfile::tempdir().unwrap();
+    build(dir.path());
+    let root = dir.path().to_path_buf();
+    let s = common::start_with(move |c| c.assets_dir = Some(root)).await;
+    let evil = "Solar </script><script>alert(1)</script>";
+    let mut c = NewClient::third_party(evil, vec!["http://127.0.0.1:9/cb".into()]);
+    c.require_pkce = false;
+    let client = create_client(&s.state, c).await.expect("client");
+    let url = common::authorize_url_for(
+        &s,
+        &client.client_id,
+        "http://127.0.0.1:9/cb",
+        "FB=1_4_5_16",
+        Some("st"),
+        None,
+    );
+    let b = common::Browser::new(&s.base);
+    let rid = b.start(&url).await;
+    let html = b
+        .http
+        .get(s.url(&format!("/consent/?request={rid}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(
+        html.matches("</script>").count(),
+        2,
+        "boot.js and the data block: {html}"
+    );
+    let ctx = data_block(&html).unwrap();
+    assert_eq!(ctx["client"]["name"], evil, "the name survives, escaped");
 }
