@@ -151,9 +151,20 @@ async fn hosted(State(h): State<Hosted>, ip: ClientIp, req: Request, next: Next)
     if path != "/consent/" && path != "/consent/index.html" {
         return next.run(req).await;
     }
+    // Only a browser opening the page (a GET navigation) gets the context:
+    // a link checker or a script fetching the URL neither binds the request
+    // nor sees it (the widget then reads it through the API, as before).
+    let navigation = req.method() == axum::http::Method::GET
+        && req
+            .headers()
+            .get("sec-fetch-mode")
+            .is_some_and(|m| m == "navigate");
     let (query, headers) = (req.uri().query().map(str::to_owned), req.headers().clone());
-    let Some((json, cookies)) = embedded_context(&h.app, ip, query.as_deref(), headers).await
-    else {
+    let embedded = match navigation {
+        true => embedded_context(&h.app, ip, query.as_deref(), headers).await,
+        false => None,
+    };
+    let Some((json, cookies)) = embedded else {
         let mut resp = Html(h.build.page).into_response();
         resp.headers_mut()
             .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));

@@ -144,10 +144,22 @@ async fn the_hosted_page_embeds_the_bound_context_and_only_for_its_session() {
     let b = common::Browser::new(&s.base);
     let rid = b.start(&url).await;
 
-    // The page read binds the request to this browser, like the API read.
+    // A fetch that is not a navigation (a link checker, a script) gets the
+    // plain page and binds nothing.
+    let fetched = common::http()
+        .get(s.url(&format!("/consent/?request={rid}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(fetched.headers()[CACHE_CONTROL], "no-cache");
+    assert!(fetched.headers().get("set-cookie").is_none());
+    assert!(data_block(&fetched.text().await.unwrap()).is_none());
+
+    // The browser's navigation binds the request to it, like the API read.
     let page = b
         .http
         .get(s.url(&format!("/consent/?request={rid}")))
+        .header("sec-fetch-mode", "navigate")
         .send()
         .await
         .unwrap();
@@ -175,6 +187,7 @@ async fn the_hosted_page_embeds_the_bound_context_and_only_for_its_session() {
     let html = other
         .http
         .get(s.url(&format!("/consent/?request={rid}")))
+        .header("sec-fetch-mode", "navigate")
         .send()
         .await
         .unwrap()
@@ -191,6 +204,7 @@ async fn the_hosted_page_embeds_the_bound_context_and_only_for_its_session() {
     let unknown = b
         .http
         .get(s.url("/consent/?request=no-such-request"))
+        .header("sec-fetch-mode", "navigate")
         .send()
         .await
         .unwrap();
@@ -221,6 +235,7 @@ async fn nothing_in_the_context_can_close_the_data_block() {
     let html = b
         .http
         .get(s.url(&format!("/consent/?request={rid}")))
+        .header("sec-fetch-mode", "navigate")
         .send()
         .await
         .unwrap()
