@@ -84,13 +84,17 @@ pub enum Theme {
 }
 
 impl Theme {
+    /// Every theme.
+    pub const ALL: [Theme; 3] = [Theme::Auto, Theme::Light, Theme::Dark];
+
     /// Reads `auto`, `light` or `dark` (anything else: auto).
     pub fn parse(s: &str) -> Theme {
-        match s.trim() {
-            "light" => Theme::Light,
-            "dark" => Theme::Dark,
-            _ => Theme::Auto,
-        }
+        Theme::from_name(s.trim()).unwrap_or_default()
+    }
+
+    /// Reads exactly `auto`, `light` or `dark`.
+    pub fn from_name(s: &str) -> Option<Theme> {
+        Theme::ALL.into_iter().find(|t| t.as_str() == s)
     }
 
     /// The spelling of [`Theme::parse`] (and of the root's class).

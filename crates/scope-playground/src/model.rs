@@ -419,36 +419,8 @@ impl Tab {
     }
 }
 
-/// Light, dark, or the system's choice.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Theme {
-    /// Follow `prefers-color-scheme`.
-    #[default]
-    Auto,
-    /// Light.
-    Light,
-    /// Dark.
-    Dark,
-}
-
-impl Theme {
-    /// Every theme.
-    pub const ALL: [Theme; 3] = [Theme::Auto, Theme::Light, Theme::Dark];
-
-    /// The URL / form value.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Theme::Auto => "auto",
-            Theme::Light => "light",
-            Theme::Dark => "dark",
-        }
-    }
-
-    /// Reads a URL value.
-    pub fn from_name(s: &str) -> Option<Theme> {
-        Theme::ALL.into_iter().find(|t| t.as_str() == s)
-    }
-}
+/// The colour scheme of the preview: the widget's own.
+pub use consent_widget::Theme;
 
 /// The whole page state; [`PageState::to_query`] puts it in the URL so a
 /// link reproduces it. Secrets (state, PKCE verifier) are never in it.

@@ -11,7 +11,7 @@ use espi_scope::{AdditionalScope, EspiScope};
 use leptos::prelude::*;
 use serde_json::{Value, json};
 
-use crate::model::{PageState, Tab, Theme};
+use crate::model::{PageState, Tab};
 
 /// The sample third party shown in the preview.
 pub const SAMPLE_CLIENT_NAME: &str = "Sample Energy App";
@@ -183,11 +183,7 @@ pub fn Preview(state: RwSignal<PageState>) -> impl IntoView {
                         Lang::En => "en",
                         Lang::Es => "es",
                     }
-                    theme=match theme {
-                        Theme::Auto => consent_widget::Theme::Auto,
-                        Theme::Light => consent_widget::Theme::Light,
-                        Theme::Dark => consent_widget::Theme::Dark,
-                    }
+                    theme=theme
                     redirect_delay=0
                     transport=transport(scope, client_id)
                     navigate=Rc::new(|_: &str| {})
