@@ -126,6 +126,15 @@ async fn the_hosted_page_preloads_versioned_files_served_compressed_and_immutabl
     assert_eq!(embed.headers()[CACHE_CONTROL], "no-cache");
 }
 
+/// The hosted page as a browser opening `?request={rid}` gets it.
+async fn open_page(http: &reqwest::Client, s: &common::TestServer, rid: &str) -> reqwest::Response {
+    http.get(s.url(&format!("/consent/?request={rid}")))
+        .header("sec-fetch-mode", "navigate")
+        .send()
+        .await
+        .unwrap()
+}
+
 /// The JSON data block of a hosted page, if any.
 fn data_block(html: &str) -> Option<serde_json::Value> {
     let start = html.find("<script type=application/json id=gb-consent-context>")?;
@@ -156,13 +165,7 @@ async fn the_hosted_page_embeds_the_bound_context_and_only_for_its_session() {
     assert!(data_block(&fetched.text().await.unwrap()).is_none());
 
     // The browser's navigation binds the request to it, like the API read.
-    let page = b
-        .http
-        .get(s.url(&format!("/consent/?request={rid}")))
-        .header("sec-fetch-mode", "navigate")
-        .send()
-        .await
-        .unwrap();
+    let page = open_page(&b.http, &s, &rid).await;
     assert_eq!(page.status(), StatusCode::OK);
     assert_eq!(
         page.headers()[CACHE_CONTROL],
@@ -184,16 +187,7 @@ async fn the_hosted_page_embeds_the_bound_context_and_only_for_its_session() {
 
     // Another browser gets the page without anything of the request.
     let other = common::Browser::new(&s.base);
-    let html = other
-        .http
-        .get(s.url(&format!("/consent/?request={rid}")))
-        .header("sec-fetch-mode", "navigate")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = open_page(&other.http, &s, &rid).await.text().await.unwrap();
     assert!(
         data_block(&html).is_none(),
         "a foreign session sees no context"
@@ -201,13 +195,7 @@ async fn the_hosted_page_embeds_the_bound_context_and_only_for_its_session() {
     assert!(!html.contains(&csrf));
 
     // An unknown request: no block, cacheable shell.
-    let unknown = b
-        .http
-        .get(s.url("/consent/?request=no-such-request"))
-        .header("sec-fetch-mode", "navigate")
-        .send()
-        .await
-        .unwrap();
+    let unknown = open_page(&b.http, &s, "no-such-request").await;
     assert_eq!(unknown.headers()[CACHE_CONTROL], "no-cache");
     assert!(data_block(&unknown.text().await.unwrap()).is_none());
 }
@@ -232,16 +220,7 @@ async fn nothing_in_the_context_can_close_the_data_block() {
     );
     let b = common::Browser::new(&s.base);
     let rid = b.start(&url).await;
-    let html = b
-        .http
-        .get(s.url(&format!("/consent/?request={rid}")))
-        .header("sec-fetch-mode", "navigate")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = open_page(&b.http, &s, &rid).await.text().await.unwrap();
     assert_eq!(
         html.matches("</script>").count(),
         2,
