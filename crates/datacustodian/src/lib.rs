@@ -54,6 +54,7 @@ pub use admin::{
     remove_client, remove_customer, rotate_client_secret, seed_demo,
 };
 pub use config::{Argon2Cost, Clock, Config};
+pub use espi::demo::seed_demo_usage;
 pub use security::secrets::HmacKey;
 pub use store::Store;
 

@@ -19,9 +19,13 @@ use super::{
 };
 
 const SCHEMA: &str = include_str!("../../migrations/0001_initial.sql");
-const SCHEMA_VERSION: i64 = 1;
+/// Migrations after the first, in order: version `n + 2` is `MIGRATIONS[n]`.
+const MIGRATIONS: &[&str] = &[include_str!("../../migrations/0002_espi_data.sql")];
+const SCHEMA_VERSION: i64 = 1 + MIGRATIONS.len() as i64;
 
 type Result<T> = std::result::Result<T, StoreError>;
+
+pub mod espi_data;
 
 /// The storage boundary (see the [module docs](super)).
 ///
@@ -265,7 +269,14 @@ impl Store {
         }
         if version < SCHEMA_VERSION {
             let mut tx = self.writer.begin().await?;
-            sqlx::raw_sql(SCHEMA).execute(&mut *tx).await?;
+            if version < 1 {
+                sqlx::raw_sql(SCHEMA).execute(&mut *tx).await?;
+            }
+            for (i, sql) in MIGRATIONS.iter().enumerate() {
+                if version < i as i64 + 2 {
+                    sqlx::raw_sql(sql).execute(&mut *tx).await?;
+                }
+            }
             sqlx::raw_sql(&format!("PRAGMA user_version = {SCHEMA_VERSION}"))
                 .execute(&mut *tx)
                 .await?;
