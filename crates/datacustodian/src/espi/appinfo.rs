@@ -16,10 +16,10 @@ use axum::response::Response;
 
 use crate::AppState;
 use crate::error::ResourceError;
+use crate::espi::bearer;
 use crate::espi::reader::{Node, ends_with, walk};
 use crate::espi::resources::atom;
 use crate::espi::writer::{self, Head, seg};
-use crate::espi::bearer;
 use crate::store::{Client, RegistrationUpdate, TokenKind, TokenRow};
 
 async fn own_client(state: &AppState, tok: &TokenRow, id: &str) -> Result<Client, ResourceError> {
@@ -154,8 +154,12 @@ pub async fn get_info(
 
 fn uri(field: &str, s: &str) -> Result<String, String> {
     match url::Url::parse(s) {
-        Ok(u) if matches!(u.scheme(), "http" | "https") && u.fragment().is_none() => Ok(s.to_string()),
-        _ => Err(format!("{field} is not an absolute http(s) URI without a fragment: {s:?}")),
+        Ok(u) if matches!(u.scheme(), "http" | "https") && u.fragment().is_none() => {
+            Ok(s.to_string())
+        }
+        _ => Err(format!(
+            "{field} is not an absolute http(s) URI without a fragment: {s:?}"
+        )),
     }
 }
 

@@ -23,8 +23,9 @@ fn mix(mut z: u64) -> u64 {
 }
 
 fn seed_of(said: &str) -> u64 {
-    said.bytes()
-        .fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
+    said.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 /// Uniform in [0, 1) from the meter and the time.
@@ -52,8 +53,14 @@ pub fn electricity_wh(said: &str, t: i64) -> i64 {
     let seed = seed_of(said);
     let scale = 0.8 + 0.6 * noise(seed, -1);
     let (h, doy, weekend) = local(t);
-    let daily = 0.55 + 0.45 * bump(h, 7.5, 3.0) + 1.1 * bump(h, 19.0, 6.0)
-        + if weekend { 0.25 * bump(h, 13.0, 10.0) } else { 0.0 };
+    let daily = 0.55
+        + 0.45 * bump(h, 7.5, 3.0)
+        + 1.1 * bump(h, 19.0, 6.0)
+        + if weekend {
+            0.25 * bump(h, 13.0, 10.0)
+        } else {
+            0.0
+        };
     // Summer air conditioning (peak late July, afternoons), winter lights.
     let summer = 0.5 + 0.5 * (TAU * (doy - 205.0) / 365.2425).cos();
     let winter = 0.5 + 0.5 * (TAU * (doy - 15.0) / 365.2425).cos();
@@ -67,7 +74,8 @@ pub fn gas_millitherm(said: &str, t: i64) -> i64 {
     let seed = seed_of(said);
     let (h, doy, _) = local(t);
     let winter = 0.5 + 0.5 * (TAU * (doy - 15.0) / 365.2425).cos();
-    let heating = 120.0 * winter.powi(2) * (0.6 + 0.4 * bump(h, 7.0, 4.0) + 0.4 * bump(h, 20.0, 6.0));
+    let heating =
+        120.0 * winter.powi(2) * (0.6 + 0.4 * bump(h, 7.0, 4.0) + 0.4 * bump(h, 20.0, 6.0));
     let water = 15.0 + 35.0 * bump(h, 7.0, 1.5) + 25.0 * bump(h, 20.5, 2.0);
     ((heating + water) * (0.85 + 0.3 * noise(seed, t))).round() as i64
 }
@@ -77,13 +85,19 @@ pub fn water_litres(said: &str, t: i64) -> i64 {
     let seed = seed_of(said);
     let (h, doy, _) = local(t);
     let summer = 0.5 + 0.5 * (TAU * (doy - 205.0) / 365.2425).cos();
-    let v = 4.0 + 40.0 * bump(h, 7.0, 1.5) + 30.0 * bump(h, 20.0, 2.0) + 60.0 * summer * bump(h, 6.0, 0.5);
+    let v = 4.0
+        + 40.0 * bump(h, 7.0, 1.5)
+        + 30.0 * bump(h, 20.0, 2.0)
+        + 60.0 * summer * bump(h, 6.0, 0.5);
     (v * (0.8 + 0.4 * noise(seed, t))).round() as i64
 }
 
+/// The value of one interval of a meter starting at a time.
+type ValueAt = fn(&str, i64) -> i64;
+
 /// (interval seconds, value at t, price per unit in 1/100000 USD, fixed
 /// monthly charge in 1/100000 USD) of a service kind.
-fn profile(kind: Option<&str>) -> (i64, fn(&str, i64) -> i64, i64, i64) {
+fn profile(kind: Option<&str>) -> (i64, ValueAt, i64, i64) {
     match kind {
         // $2.10 per therm, $6 a month.
         Some("gas") => (3600, gas_millitherm, 210, 600_000),
@@ -193,8 +207,12 @@ mod tests {
         assert_eq!(u.readings[0].1.len(), 60 * 96);
         assert!(!u.summaries.is_empty());
         // Evenings use more than nights.
-        let night: i64 = (0..60).map(|d| electricity_wh("SA-1", local_midnight(t) - d * 86_400 + 3 * 3600)).sum();
-        let evening: i64 = (0..60).map(|d| electricity_wh("SA-1", local_midnight(t) - d * 86_400 + 19 * 3600)).sum();
+        let night: i64 = (0..60)
+            .map(|d| electricity_wh("SA-1", local_midnight(t) - d * 86_400 + 3 * 3600))
+            .sum();
+        let evening: i64 = (0..60)
+            .map(|d| electricity_wh("SA-1", local_midnight(t) - d * 86_400 + 19 * 3600))
+            .sum();
         assert!(evening > night, "{evening} {night}");
     }
 }

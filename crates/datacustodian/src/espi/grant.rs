@@ -28,6 +28,10 @@ pub struct Grant {
     pub intervals: Option<Vec<i64>>,
     /// Interval readings granted.
     pub usage: bool,
+    /// The commodities whose readings are granted, when the scope names
+    /// commodity blocks (5-8 electricity, 10 gas, 11 water); `None`: FB 4
+    /// alone, every commodity.
+    pub commodities: Option<Vec<&'static str>>,
     /// Bills (UsageSummary) granted.
     pub bills: bool,
     /// Account details (RetailCustomer) granted.
@@ -47,10 +51,16 @@ impl Grant {
         let has = |set: &[u16]| scope.function_blocks.iter().any(|f| set.contains(f));
         let history = a
             .history_length
-            .or(scope.history_length.map(|h| i64::try_from(h).unwrap_or(i64::MAX)))
+            .or(scope
+                .history_length
+                .map(|h| i64::try_from(h).unwrap_or(i64::MAX)))
             .unwrap_or(0)
             .max(0);
-        let to = if a.end_date != 0 { a.end_date.min(now) } else { now };
+        let to = if a.end_date != 0 {
+            a.end_date.min(now)
+        } else {
+            now
+        };
         let seconds: Vec<i64> = scope
             .interval_durations
             .iter()
@@ -59,8 +69,21 @@ impl Grant {
                 Duration::Named(_) => None,
             })
             .collect();
+        let mut commodities = Vec::new();
+        for fb in &scope.function_blocks {
+            let kind = match fb {
+                5..=8 => "electricity",
+                10 => "gas",
+                11 => "water",
+                _ => continue,
+            };
+            if !commodities.contains(&kind) {
+                commodities.push(kind);
+            }
+        }
         Grant {
             meters: a.meters.clone(),
+            commodities: (!commodities.is_empty()).then_some(commodities),
             from: a.granted_at.saturating_sub(history),
             to,
             intervals: (!seconds.is_empty()).then_some(seconds),
@@ -69,6 +92,16 @@ impl Grant {
             customer: has(CUSTOMER_FBS),
             bulk_id: scope.bulk_id.clone(),
         }
+    }
+
+    /// Whether readings of a meter of this service kind are granted.
+    pub fn commodity_granted(&self, service_kind: Option<&str>) -> bool {
+        let kind = service_kind.unwrap_or("electricity");
+        self.usage
+            && self
+                .commodities
+                .as_ref()
+                .is_none_or(|list| list.contains(&kind))
     }
 
     /// Whether readings of this interval length are granted.
@@ -182,7 +215,14 @@ pub fn parse_time(s: &str) -> Option<i64> {
         return None;
     }
     let n = |r: std::ops::Range<usize>| s.get(r)?.parse::<i64>().ok();
-    let (y, mo, d, h, mi, se) = (n(0..4)?, n(5..7)?, n(8..10)?, n(11..13)?, n(14..16)?, n(17..19)?);
+    let (y, mo, d, h, mi, se) = (
+        n(0..4)?,
+        n(5..7)?,
+        n(8..10)?,
+        n(11..13)?,
+        n(14..16)?,
+        n(17..19)?,
+    );
     if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || se > 60 {
         return None;
     }
@@ -226,7 +266,10 @@ mod tests {
     fn times() {
         assert_eq!(parse_time("1970-01-01T00:00:00Z"), Some(0));
         assert_eq!(parse_time("2023-11-14T22:13:20Z"), Some(1_700_000_000));
-        assert_eq!(parse_time("2023-11-14T23:13:20.5+01:00"), Some(1_700_000_000));
+        assert_eq!(
+            parse_time("2023-11-14T23:13:20.5+01:00"),
+            Some(1_700_000_000)
+        );
         assert_eq!(parse_time("1700000000"), Some(1_700_000_000));
         assert_eq!(parse_time("yesterday"), None);
     }

@@ -134,7 +134,10 @@ pub fn parse_feed(xml: &[u8]) -> Result<Vec<MeterUsage>, String> {
                 }
             }
             Node::Close(path, text) => {
-                if ends_with(path, &["UsagePoint", "serviceDeliveryPoint", "customerAgreement"]) {
+                if ends_with(
+                    path,
+                    &["UsagePoint", "serviceDeliveryPoint", "customerAgreement"],
+                ) {
                     up_said = Some(text.to_string());
                 } else if ends_with(path, &["content", "UsagePoint"]) {
                     let said = up_said
@@ -162,7 +165,9 @@ pub fn parse_feed(xml: &[u8]) -> Result<Vec<MeterUsage>, String> {
                         return Err("an IntervalReading needs timePeriod/start, timePeriod/duration and value".into());
                     };
                     if !(1..=31 * 86_400).contains(&duration) {
-                        return Err(format!("IntervalReading/timePeriod/duration {duration} is out of range"));
+                        return Err(format!(
+                            "IntervalReading/timePeriod/duration {duration} is out of range"
+                        ));
                     }
                     if let Some(m) = meters.get_mut(said) {
                         m.0.entry(duration).or_default().insert(start, value);
@@ -175,15 +180,23 @@ pub fn parse_feed(xml: &[u8]) -> Result<Vec<MeterUsage>, String> {
                     bill.amount = Some(num("UsageSummary/billLastPeriod", text)?);
                 } else if ends_with(path, &["UsageSummary", "currency"]) {
                     bill.currency = Some(num("UsageSummary/currency", text)?);
-                } else if ends_with(path, &["UsageSummary", "overallConsumptionLastPeriod", "value"]) {
-                    bill.consumption = Some(num("UsageSummary/overallConsumptionLastPeriod/value", text)?);
+                } else if ends_with(
+                    path,
+                    &["UsageSummary", "overallConsumptionLastPeriod", "value"],
+                ) {
+                    bill.consumption = Some(num(
+                        "UsageSummary/overallConsumptionLastPeriod/value",
+                        text,
+                    )?);
                 } else if ends_with(path, &["UsageSummary", "statusTimeStamp"]) {
                     bill.issued = Some(num("UsageSummary/statusTimeStamp", text)?);
                 } else if ends_with(path, &["content", "UsageSummary"]) {
                     let said = current
                         .as_ref()
                         .ok_or("a UsageSummary comes before any UsagePoint entry")?;
-                    let (Some(start), Some(duration), Some(issued)) = (bill.start, bill.duration, bill.issued) else {
+                    let (Some(start), Some(duration), Some(issued)) =
+                        (bill.start, bill.duration, bill.issued)
+                    else {
                         return Err("a UsageSummary needs billingPeriod/start, billingPeriod/duration and statusTimeStamp".into());
                     };
                     if let Some(m) = meters.get_mut(said) {
@@ -233,9 +246,17 @@ mod tests {
 
     #[test]
     fn names_the_problem() {
-        assert!(parse_feed(b"<feed><entry>").unwrap_err().contains("well-formed"));
+        assert!(
+            parse_feed(b"<feed><entry>")
+                .unwrap_err()
+                .contains("well-formed")
+        );
         assert!(parse_feed(b"<html/>").unwrap_err().contains("<html>"));
-        assert!(parse_feed(b"<feed/>").unwrap_err().contains("no UsagePoint"));
+        assert!(
+            parse_feed(b"<feed/>")
+                .unwrap_err()
+                .contains("no UsagePoint")
+        );
         let e = parse_feed(b"<feed><entry><content><IntervalBlock><IntervalReading><timePeriod><start>0</start><duration>900</duration></timePeriod><value>1</value></IntervalReading></IntervalBlock></content></entry></feed>").unwrap_err();
         assert!(e.contains("before any UsagePoint"), "{e}");
         let e = parse_feed(b"<feed><entry><content><UsagePoint><serviceDeliveryPoint><customerAgreement>A</customerAgreement></serviceDeliveryPoint></UsagePoint></content></entry><entry><content><IntervalBlock><IntervalReading><timePeriod><start>x</start><duration>900</duration></timePeriod><value>1</value></IntervalReading></IntervalBlock></content></entry></feed>").unwrap_err();

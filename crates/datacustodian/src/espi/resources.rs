@@ -127,14 +127,25 @@ enum Job {
 
 /// Streams a feed: the body is written by a task as the client reads it
 /// (a bounded channel: at most a few 64 KiB chunks in memory).
-fn stream_feed(state: AppState, key: String, href: String, title: &'static str, window: Window, job: Job) -> Response {
+fn stream_feed(
+    state: AppState,
+    key: String,
+    href: String,
+    title: &'static str,
+    window: Window,
+    job: Job,
+) -> Response {
     let (tx, mut rx) = mpsc::channel::<Result<Bytes, std::io::Error>>(4);
     tokio::spawn(async move {
         let mut sink = Sink::new(tx, window);
         writer::feed_start(&mut sink.buf, &key, &href, title, state.now());
         let done = match &job {
             Job::Full(subs) => {
-                subscription::local_time_entry(&state, &mut sink, subs.first().map_or(0, |s| s.granted_at));
+                subscription::local_time_entry(
+                    &state,
+                    &mut sink,
+                    subs.first().map_or(0, |s| s.granted_at),
+                );
                 let mut r = Ok(());
                 for s in subs {
                     r = subscription::write_subscription(&state, &mut sink, s).await;
@@ -230,7 +241,11 @@ async fn bulk_feed(
     let w = window(&q)?;
     let now = state.now();
     let mut subs = Vec::new();
-    for a in state.store().authorizations_of_client(&tok.client_id).await? {
+    for a in state
+        .store()
+        .authorizations_of_client(&tok.client_id)
+        .await?
+    {
         if a.status(now) != "active" {
             continue;
         }

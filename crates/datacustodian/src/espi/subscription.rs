@@ -44,7 +44,7 @@ pub fn usage_point_head(state: &AppState, sub: &Sub, m: &Meter, with_children: b
     let me = format!("{up}/{}", seg(&m.said));
     let mut related = vec![state.url("/espi/1_1/resource/LocalTimeParameters/1")];
     if with_children {
-        if sub.grant.usage {
+        if sub.grant.commodity_granted(m.service_kind.as_deref()) {
             related.push(format!("{me}/MeterReading"));
         }
         if sub.grant.bills {
@@ -99,7 +99,7 @@ pub async fn write_subscription(state: &AppState, sink: &mut Sink, sub: &Sub) ->
             writer::entry(&mut sink.buf, &h, false, |x| writer::usage_point(x, m));
         }
         let me = format!("{}/{}", sub.usage_points_href(state), seg(&m.said));
-        if sub.grant.usage {
+        if sub.grant.commodity_granted(m.service_kind.as_deref()) {
             let intervals = match state.store().reading_intervals(&m.said).await {
                 Ok(v) => v,
                 Err(e) => {
@@ -107,7 +107,10 @@ pub async fn write_subscription(state: &AppState, sink: &mut Sink, sub: &Sub) ->
                     return Err(Stop);
                 }
             };
-            for interval in intervals.into_iter().filter(|i| sub.grant.interval_granted(*i)) {
+            for interval in intervals
+                .into_iter()
+                .filter(|i| sub.grant.interval_granted(*i))
+            {
                 write_meter_reading(state, sink, sub, m, &me, interval).await?;
             }
         }

@@ -35,12 +35,16 @@ pub struct Xml<'a> {
 impl<'a> Xml<'a> {
     /// Appends to `buf`.
     pub fn new(buf: &'a mut Vec<u8>) -> Xml<'a> {
-        Xml { w: Writer::new(buf) }
+        Xml {
+            w: Writer::new(buf),
+        }
     }
 
     /// `<?xml …?>`.
     pub fn decl(&mut self) -> &mut Self {
-        self.w.get_mut().extend_from_slice(b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+        self.w
+            .get_mut()
+            .extend_from_slice(b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
         self
     }
 
@@ -237,7 +241,8 @@ pub fn reading_type(x: &mut Xml, kind: Option<&str>, interval: i64) {
 
 /// `espi:IntervalBlock` of readings of `interval` seconds.
 pub fn interval_block(x: &mut Xml, start: i64, duration: i64, interval: i64, rows: &[ReadingRow]) {
-    x.open("espi:IntervalBlock").interval("espi:interval", start, duration);
+    x.open("espi:IntervalBlock")
+        .interval("espi:interval", start, duration);
     for r in rows {
         x.open("espi:IntervalReading")
             .interval("espi:timePeriod", r.start, interval)
@@ -313,7 +318,10 @@ impl Sink {
     pub async fn flush(&mut self, force: bool) -> Result<(), Stop> {
         if self.buf.len() >= CHUNK || (force && !self.buf.is_empty()) {
             let chunk = std::mem::replace(&mut self.buf, Vec::with_capacity(CHUNK + 8 * 1024));
-            self.tx.send(Ok(Bytes::from(chunk))).await.map_err(|_| Stop)?;
+            self.tx
+                .send(Ok(Bytes::from(chunk)))
+                .await
+                .map_err(|_| Stop)?;
         }
         Ok(())
     }

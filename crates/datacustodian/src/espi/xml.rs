@@ -106,11 +106,15 @@ pub fn authorization_entry(
         "      <espi:authorizationURI>{}</espi:authorizationURI>",
         esc(&uris.authorization)
     );
-    let _ = writeln!(
-        s,
-        "      <espi:customerResourceURI>{}</espi:customerResourceURI>",
-        esc(&uris.customer)
-    );
+    // Only when account details were granted: it must not point at a
+    // resource that refuses.
+    if crate::espi::grant::Grant::of(a, now).customer {
+        let _ = writeln!(
+            s,
+            "      <espi:customerResourceURI>{}</espi:customerResourceURI>",
+            esc(&uris.customer)
+        );
+    }
     s.push_str("    </espi:Authorization>\n  </content>\n</entry>\n");
     s
 }

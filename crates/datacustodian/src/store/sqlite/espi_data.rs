@@ -90,7 +90,11 @@ impl Store {
                         "INSERT INTO interval_readings (said, interval_length, start_at, value) VALUES ",
                     );
                     for i in 0..chunk.len() {
-                        sql.push_str(if i == 0 { "(?, ?, ?, ?)" } else { ", (?, ?, ?, ?)" });
+                        sql.push_str(if i == 0 {
+                            "(?, ?, ?, ?)"
+                        } else {
+                            ", (?, ?, ?, ?)"
+                        });
                     }
                     sql.push_str(
                         " ON CONFLICT (said, interval_length, start_at) DO UPDATE SET value = excluded.value",
@@ -204,7 +208,11 @@ impl Store {
 
     /// Updates what a client may change of its own registration; false when
     /// there is no such client.
-    pub async fn update_registration(&self, client_id: &str, u: &RegistrationUpdate) -> Result<bool> {
+    pub async fn update_registration(
+        &self,
+        client_id: &str,
+        u: &RegistrationUpdate,
+    ) -> Result<bool> {
         let r = sqlx::query(
             "UPDATE clients SET name = ?, redirect_uris = ?, logo_uri = ?, client_uri = ?, policy_uri = ?, tos_uri = ?
              WHERE client_id = ?",
