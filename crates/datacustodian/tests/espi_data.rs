@@ -221,6 +221,9 @@ async fn full_grant_subscription_is_schema_valid_and_every_uri_answers() {
     assert_eq!(st, StatusCode::OK);
     assert_schema_valid(&one);
     assert!(one.contains("<espi:customerAgreement>SA-1002<"));
+    // The UsagePoint id third parties (and the browser tests) read the
+    // SAID from.
+    assert!(up.contains("<id>urn:uuid:usagepoint-SA-1001</id>"), "{up}");
     // The Authorization entry's URIs answer too.
     let (_, a) = get(t["authorizationURI"].as_str().expect("a"), tok).await;
     for u in all(&a, "espi:resourceURI")
@@ -530,7 +533,11 @@ async fn upload_round_trip_all_or_nothing() {
         msg.contains("IntervalReading/value is not an integer"),
         "{msg}"
     );
-    let foreign = feed.replacen("SA-1001<", "SA-3001<", 1);
+    let foreign = feed.replacen(
+        "<espi:customerAgreement>SA-1001<",
+        "<espi:customerAgreement>SA-3001<",
+        1,
+    );
     let (st, msg) = post(foreign, upload.clone()).await;
     assert_eq!(st, StatusCode::BAD_REQUEST);
     assert!(msg.contains("SA-3001"), "{msg}");

@@ -52,7 +52,9 @@ pub fn usage_point_head(state: &AppState, sub: &Sub, m: &Meter, with_children: b
         }
     }
     Head {
-        key: format!("usagepoint/{}", m.said),
+        // The id this server has always given a UsagePoint (third parties
+        // and the browser tests read the SAID from it).
+        key: format!("urn:uuid:usagepoint-{}", m.said),
         href: me,
         up: Some(up),
         related,

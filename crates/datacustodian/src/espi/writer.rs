@@ -96,8 +96,12 @@ impl<'a> Xml<'a> {
     }
 }
 
-/// `urn:uuid:` of a stable name (SHA-256 based, version 5 layout).
+/// `urn:uuid:` of a stable name (SHA-256 based, version 5 layout); a name
+/// that already is a URN is kept as it is.
 pub fn urn(name: &str) -> String {
+    if name.starts_with("urn:") {
+        return name.to_string();
+    }
     let h = Sha256::digest(name.as_bytes());
     let mut b = [0u8; 16];
     b.copy_from_slice(&h[..16]);
