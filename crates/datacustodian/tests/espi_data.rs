@@ -474,6 +474,10 @@ async fn bulk_feed_for_the_client_access_token() {
     saids.sort();
     assert_eq!(saids, vec!["SA-1001", "SA-2001"]);
     assert!(xml.contains("<espi:IntervalBlock>"));
+    // The client's Authorization feed is schema-valid too.
+    let (st, auths) = get(&s.url("/espi/1_1/resource/Authorization"), cat).await;
+    assert_eq!(st, StatusCode::OK);
+    assert_schema_valid(&auths);
     // Leading zeros matter; an access token is not a bulk token.
     assert_eq!(
         get(&s.url("/espi/1_1/resource/Batch/Bulk/42"), cat).await.0,
