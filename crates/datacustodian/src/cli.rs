@@ -445,6 +445,12 @@ async fn serve(cli: &Cli, args: &ServeArgs) -> Result<(), Failure> {
         let seed = admin::seed_demo(&state)
             .await
             .map_err(|e| Failure::Runtime(e.0))?;
+        let seeded = crate::espi::demo::seed_demo_usage(&state, crate::espi::demo::DEMO_DAYS)
+            .await
+            .map_err(|e| Failure::Runtime(e.0))?;
+        if seeded > 0 {
+            tracing::info!(meters = seeded, "seeded two years of demo usage and bills");
+        }
         print_demo(&state, &seed, &outbox);
     } else {
         println!("DataCustodian listening on {}", state.config().public_url);

@@ -288,6 +288,8 @@ pub enum ResourceError {
     InsufficientScope,
     /// 404.
     NotFound,
+    /// 400 with a plain-text description of the problem.
+    BadRequest(String),
     /// 500, details logged.
     Internal,
 }
@@ -323,6 +325,9 @@ impl IntoResponse for ResourceError {
                 resp
             }
             ResourceError::NotFound => (StatusCode::NOT_FOUND, "not found\n").into_response(),
+            ResourceError::BadRequest(desc) => {
+                (StatusCode::BAD_REQUEST, format!("bad_request: {desc}\n")).into_response()
+            }
             ResourceError::Internal => {
                 (StatusCode::INTERNAL_SERVER_ERROR, "server error\n").into_response()
             }

@@ -57,6 +57,7 @@ pub use admin::{
     remove_client, remove_customer, rotate_client_secret, seed_demo, set_client_require_pkce,
 };
 pub use config::{Argon2Cost, Clock, Config, Rate};
+pub use espi::demo::seed_demo_usage;
 pub use security::secrets::HmacKey;
 pub use store::Store;
 

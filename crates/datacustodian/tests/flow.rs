@@ -138,8 +138,8 @@ async fn whole_code_flow_with_pkce_and_state() {
     );
     assert_eq!(xml.matches("<entry>").count(), 2, "{xml}");
     assert!(
-        xml.contains("<espi:serviceAgreementId>SA-1001<")
-            && xml.contains("<espi:serviceAgreementId>SA-2001<")
+        xml.contains("<espi:customerAgreement>SA-1001<")
+            && xml.contains("<espi:customerAgreement>SA-2001<")
     );
     assert!(!xml.contains("SA-1002"), "an ungranted meter leaked: {xml}");
 

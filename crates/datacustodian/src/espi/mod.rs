@@ -6,12 +6,21 @@
 //! - `GET /espi/1_1/resource/Authorization`: the feed of a client's
 //!   authorizations (`client_access_token`) or of all
 //!   (`datacustodian_access_token`);
-//! - `GET /espi/1_1/resource/Batch/Subscription/{id}/UsagePoint`: the feed of
-//!   exactly the granted meters (access token of that subscription).
+//! - the Green Button data resources of [`resources`] (subscriptions,
+//!   usage points, retail customer, bulk, upload, ApplicationInformation).
 //!
 //! A missing, unknown, expired or revoked token answers 401 with
 //! `WWW-Authenticate: Bearer …`.
 
+pub mod appinfo;
+pub mod customer;
+pub mod demo;
+pub mod grant;
+pub mod import;
+pub mod reader;
+pub mod resources;
+pub mod subscription;
+pub mod writer;
 pub mod xml;
 
 use axum::Router;
@@ -30,13 +39,12 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/espi/1_1/resource/Authorization", get(authorization_feed))
         .route("/espi/1_1/resource/Authorization/{id}", get(authorization))
-        .route(
-            "/espi/1_1/resource/Batch/Subscription/{id}/UsagePoint",
-            get(usage_points),
-        )
+        .merge(resources::routes())
 }
 
-async fn bearer(state: &AppState, headers: &HeaderMap) -> Result<TokenRow, ResourceError> {
+/// The live access token of a request (`Authorization: Bearer`), any kind
+/// but refresh; 401 otherwise.
+pub async fn bearer(state: &AppState, headers: &HeaderMap) -> Result<TokenRow, ResourceError> {
     let token = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -125,28 +133,4 @@ async fn authorization_feed(
         _ => return Err(ResourceError::InsufficientScope),
     };
     Ok(atom(xml::authorization_feed(&state, &list)))
-}
-
-async fn usage_points(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-) -> Result<Response, ResourceError> {
-    let tok = bearer(&state, &headers).await?;
-    if tok.kind != TokenKind::Access || tok.authorization_id.as_deref() != Some(id.as_str()) {
-        return Err(ResourceError::InsufficientScope);
-    }
-    let a = state
-        .store()
-        .authorization(&id)
-        .await?
-        .ok_or(ResourceError::NotFound)?;
-    let meters: Vec<_> = state
-        .store()
-        .meters(&a.customer_id)
-        .await?
-        .into_iter()
-        .filter(|m| a.meters.contains(&m.said))
-        .collect();
-    Ok(atom(xml::usage_point_feed(&state, &a, &meters)))
 }

@@ -4,7 +4,7 @@ use std::fmt::Write;
 
 use crate::AppState;
 use crate::oauth::espi_uris;
-use crate::store::{Authorization, Meter};
+use crate::store::Authorization;
 
 /// Escapes text for XML.
 pub fn esc(s: &str) -> String {
@@ -106,11 +106,15 @@ pub fn authorization_entry(
         "      <espi:authorizationURI>{}</espi:authorizationURI>",
         esc(&uris.authorization)
     );
-    let _ = writeln!(
-        s,
-        "      <espi:customerResourceURI>{}</espi:customerResourceURI>",
-        esc(&uris.customer)
-    );
+    // Only when account details were granted: it must not point at a
+    // resource that refuses.
+    if crate::espi::grant::Grant::of(a, now).customer {
+        let _ = writeln!(
+            s,
+            "      <espi:customerResourceURI>{}</espi:customerResourceURI>",
+            esc(&uris.customer)
+        );
+    }
     s.push_str("    </espi:Authorization>\n  </content>\n</entry>\n");
     s
 }
@@ -129,63 +133,6 @@ pub fn authorization_feed(state: &AppState, list: &[Authorization]) -> String {
     let _ = writeln!(s, "  <updated>{}</updated>", rfc3339(state.now()));
     for a in list {
         s.push_str(&authorization_entry(state, a, None, false));
-    }
-    s.push_str("</feed>\n");
-    s
-}
-
-fn service_kind(kind: Option<&str>) -> u8 {
-    // ESPI ServiceKind: 0 electricity, 1 gas, 2 water.
-    match kind {
-        Some("gas") => 1,
-        Some("water") => 2,
-        _ => 0,
-    }
-}
-
-/// The `UsagePoint` feed of a subscription: exactly its granted meters.
-pub fn usage_point_feed(state: &AppState, a: &Authorization, meters: &[Meter]) -> String {
-    let uris = espi_uris(state, &a.authorization_id, &a.customer_id);
-    let base = format!("{}/UsagePoint", uris.resource);
-    let mut s = String::from(HEADER);
-    let _ = writeln!(s, "<feed {NS}>");
-    let _ = writeln!(
-        s,
-        "  <id>urn:uuid:subscription-{}-usagepoints</id>",
-        esc(&a.authorization_id)
-    );
-    let _ = writeln!(s, "  <link rel=\"self\" href=\"{}\"/>", esc(&base));
-    s.push_str("  <title>UsagePoint</title>\n");
-    let _ = writeln!(s, "  <updated>{}</updated>", rfc3339(state.now()));
-    for m in meters {
-        let _ = writeln!(s, "  <entry>");
-        let _ = writeln!(s, "    <id>urn:uuid:usagepoint-{}</id>", esc(&m.said));
-        let _ = writeln!(
-            s,
-            "    <link rel=\"self\" href=\"{}/{}\"/>",
-            esc(&base),
-            esc(&url::form_urlencoded::byte_serialize(m.said.as_bytes()).collect::<String>())
-        );
-        let _ = writeln!(s, "    <title>{}</title>", esc(&m.label));
-        s.push_str("    <content>\n      <espi:UsagePoint>\n");
-        let _ = writeln!(
-            s,
-            "        <espi:ServiceCategory><espi:kind>{}</espi:kind></espi:ServiceCategory>",
-            service_kind(m.service_kind.as_deref())
-        );
-        let _ = writeln!(
-            s,
-            "        <espi:serviceAgreementId>{}</espi:serviceAgreementId>",
-            esc(&m.said)
-        );
-        if let Some(addr) = &m.address {
-            let _ = writeln!(
-                s,
-                "        <espi:serviceAddress>{}</espi:serviceAddress>",
-                esc(addr)
-            );
-        }
-        s.push_str("      </espi:UsagePoint>\n    </content>\n  </entry>\n");
     }
     s.push_str("</feed>\n");
     s

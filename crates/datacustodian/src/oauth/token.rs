@@ -44,9 +44,13 @@ pub struct TokenResponse {
     /// `.../Authorization/{id}`
     #[serde(rename = "authorizationURI")]
     pub authorization_uri: String,
-    /// `.../Batch/RetailCustomer/{id}`
-    #[serde(rename = "customerResourceURI")]
-    pub customer_resource_uri: String,
+    /// `.../Batch/RetailCustomer/{id}`, only when account details were
+    /// granted (otherwise it would point at a resource that refuses).
+    #[serde(
+        rename = "customerResourceURI",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub customer_resource_uri: Option<String>,
 }
 
 /// The `client_credentials` response.
@@ -149,6 +153,7 @@ async fn customer_response(
         .await?
         .ok_or_else(OAuthError::server_error)?;
     let uris = espi_uris(state, &a.authorization_id, &a.customer_id);
+    let customer_granted = crate::espi::grant::Grant::of(&a, state.now()).customer;
     Ok(Json(TokenResponse {
         token_type: "Bearer",
         access_token: issued.access,
@@ -157,7 +162,7 @@ async fn customer_response(
         scope: a.scope,
         resource_uri: uris.resource,
         authorization_uri: uris.authorization,
-        customer_resource_uri: uris.customer,
+        customer_resource_uri: customer_granted.then_some(uris.customer),
     })
     .into_response())
 }

@@ -17,6 +17,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 pub use sqlite::Store;
+pub use sqlite::espi_data::{MeterUsage, ReadingRow, RegistrationUpdate, SummaryRow};
 
 /// A storage failure. Its text is for logs only; responses never show it.
 #[derive(Debug)]

@@ -19,13 +19,16 @@ use super::{
 };
 
 /// The migrations, in order; `PRAGMA user_version` is the number applied.
-const MIGRATIONS: [&str; 2] = [
+const MIGRATIONS: [&str; 3] = [
     include_str!("../../migrations/0001_initial.sql"),
     include_str!("../../migrations/0002_abuse_limits.sql"),
+    include_str!("../../migrations/0003_espi_data.sql"),
 ];
 const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
 type Result<T> = std::result::Result<T, StoreError>;
+
+pub mod espi_data;
 
 /// The storage boundary (see the [module docs](super)).
 ///
