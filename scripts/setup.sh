@@ -6,12 +6,14 @@ source "$(dirname "$0")/env.sh"
 cd "$ROOT"
 
 # Debian packages: the browser and its driver for UI tests, brotli for the
-# size report, wrk for the server benchmark.
+# size report, wrk for the server benchmark, PostgreSQL for the server tests.
 missing=()
 command -v chromium >/dev/null || missing+=(chromium)
 command -v chromedriver >/dev/null || missing+=(chromium-driver)
 command -v brotli >/dev/null || missing+=(brotli)
 command -v wrk >/dev/null || missing+=(wrk)
+# PostgreSQL for the server tests' second store (scripts/with-postgres.sh).
+compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
 if ((${#missing[@]})); then
   step "apt-get install ${missing[*]}"
   sudo=""

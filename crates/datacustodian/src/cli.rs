@@ -10,14 +10,16 @@ use serde::Serialize;
 
 use crate::admin::{self, NewClient, NewCustomer};
 use crate::otp_sender::OutboxSender;
-use crate::store::{ClientKind, Meter, ScopeOfUse, Store};
+use crate::store::{Backend, ClientKind, Meter, ScopeOfUse, Store};
 use crate::{AppState, Config, HmacKey, app};
 
 /// The reference Green Button Connect My Data DataCustodian.
 #[derive(Debug, Parser)]
 #[command(name = "datacustodian", version, about)]
 pub struct Cli {
-    /// Database URL (a SQLite file is created if missing).
+    /// Database URL: `sqlite://PATH` (the file is created if missing) or
+    /// `postgres://USER@HOST:PORT/DB` (the database must exist; give every
+    /// instance the same `--key-file`).
     #[arg(
         long,
         global = true,
@@ -275,6 +277,13 @@ fn load_key(cli: &Cli) -> Result<HmacKey, Failure> {
                 s.push(".key");
                 PathBuf::from(s)
             }
+            None if Backend::of_url(&cli.database) == Some(Backend::Postgres) => {
+                return Err(Failure::Usage(
+                    "a PostgreSQL database needs --key-file (or DATACUSTODIAN_KEY_FILE), \
+                     the same file for every instance"
+                        .into(),
+                ));
+            }
             None => {
                 return Err(Failure::Usage(
                     "an in-memory database needs --key-file (or DATACUSTODIAN_KEY_FILE)".into(),
@@ -286,9 +295,9 @@ fn load_key(cli: &Cli) -> Result<HmacKey, Failure> {
 }
 
 async fn open_state(cli: &Cli, config: Config, outbox: PathBuf) -> Result<AppState, Failure> {
-    if !cli.database.starts_with("sqlite:") {
+    if Backend::of_url(&cli.database).is_none() {
         return Err(Failure::Usage(format!(
-            "unsupported database URL {:?}: use sqlite://PATH",
+            "unsupported database URL {:?}: use sqlite://PATH or postgres://USER@HOST/DB",
             cli.database
         )));
     }
