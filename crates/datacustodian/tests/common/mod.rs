@@ -66,6 +66,13 @@ pub struct TestServer {
     pub dir: tempfile::TempDir,
 }
 
+/// Another server process on the same database (see
+/// [`TestServer::another_instance`]).
+pub struct Instance {
+    pub base: String,
+    pub state: AppState,
+}
+
 /// The PostgreSQL server the tests run on, if any.
 pub fn test_postgres() -> Option<String> {
     std::env::var("DATACUSTODIAN_TEST_DATABASE")
@@ -117,6 +124,30 @@ impl TestServer {
     pub async fn db(&self) -> sqlx::AnyPool {
         sqlx::any::install_default_drivers();
         sqlx::AnyPool::connect(&self.db_url).await.expect("db")
+    }
+
+    /// A second instance of the server: its own store (own connections)
+    /// on the same database, its own rate limiters, the same HMAC key and
+    /// configuration (one public URL, as behind a load balancer), served on
+    /// its own listener. Nothing in memory is shared with this one.
+    pub async fn another_instance(&self) -> Instance {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let base = format!("http://{}", listener.local_addr().expect("addr"));
+        let store = Store::open(&self.db_url).await.expect("open store");
+        let state = AppState::with_clock(
+            self.state.config().clone(),
+            store,
+            self.state.key().clone(),
+            self.sender.clone(),
+            Clock::system(),
+        );
+        let app = app(state.clone()).into_make_service_with_connect_info::<std::net::SocketAddr>();
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Instance { base, state }
     }
 
     pub fn url(&self, path: &str) -> String {
