@@ -7,7 +7,8 @@
 #   scripts/with-postgres.sh cargo test -p datacustodian
 #
 # PostgreSQL comes from Debian's packages (scripts/setup.sh installs them).
-# The cluster trades durability for speed (fsync off): it lives for one run.
+# The cluster trades durability for speed (fsync off; WITH_POSTGRES_DURABLE=1
+# keeps the durable defaults): it lives for one run.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 
@@ -43,9 +44,11 @@ trap cleanup EXIT
 "${as_pg[@]}" "$bindir/initdb" -D "$dir/data" --auth=trust -U postgres -E UTF8 --no-sync >"$dir/initdb.log" 2>&1 ||
   { cat "$dir/initdb.log" >&2; exit 1; }
 port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+speed=(-c fsync=off -c synchronous_commit=off -c full_page_writes=off)
+# WITH_POSTGRES_DURABLE=1 keeps PostgreSQL's durable defaults (benchmarks).
+[[ -z "${WITH_POSTGRES_DURABLE:-}" ]] || speed=()
 "${as_pg[@]}" "$bindir/postgres" -D "$dir/data" -p "$port" -k "$dir" \
-  -c listen_addresses=127.0.0.1 -c max_connections=400 -c fsync=off \
-  -c synchronous_commit=off -c full_page_writes=off -c shared_buffers=64MB \
+  -c listen_addresses=127.0.0.1 -c max_connections=400 -c shared_buffers=64MB "${speed[@]}" \
   >"$dir/postgres.log" 2>&1 &
 pid=$!
 ready=""

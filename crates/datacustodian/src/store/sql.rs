@@ -1200,7 +1200,7 @@ impl Store {
         limit: Limit,
     ) -> Result<Reservation> {
         let mut tx = self.writer.begin().await?;
-        for key in send_keys {
+        for key in in_lock_order(send_keys) {
             if let Reservation::Refused(wait) =
                 reserve_tx(&mut tx, key, limit, c.last_sent_at).await?
             {
@@ -1300,7 +1300,7 @@ impl Store {
                 ResendOutcome::TooSoon((last + resend_after - now).max(1))
             });
         }
-        for key in send_keys {
+        for key in in_lock_order(send_keys) {
             if let Reservation::Refused(wait) = reserve_tx(&mut tx, key, limit, now).await? {
                 tx.rollback().await?;
                 return Ok(ResendOutcome::TooMany(wait));
@@ -1459,10 +1459,15 @@ impl Store {
     ) -> Result<Reservation> {
         let mut tx = self.writer.begin().await?;
         let mut first = None;
-        for (key, limit) in keys {
+        let mut order: Vec<usize> = (0..keys.len()).collect();
+        order.sort_by(|&a, &b| keys[a].0.cmp(&keys[b].0));
+        for i in order {
+            let (key, limit) = &keys[i];
             match reserve_tx(&mut tx, key, *limit, now).await? {
                 Reservation::Reserved(n) => {
-                    first.get_or_insert(n);
+                    if i == 0 {
+                        first = Some(n);
+                    }
                 }
                 refused @ Reservation::Refused(_) => {
                     tx.rollback().await?;
@@ -1477,7 +1482,7 @@ impl Store {
     /// Forgets these subjects' counts (after a success).
     pub async fn clear_throttles(&self, keys: &[Vec<u8>]) -> Result<()> {
         let mut tx = self.writer.begin().await?;
-        for key in keys {
+        for key in in_lock_order(keys) {
             sqlx::query("DELETE FROM throttles WHERE key_hash = $1")
                 .bind(key)
                 .execute(&mut *tx)
@@ -1576,6 +1581,15 @@ fn delay_sql(n: &str, now: u8, after: u8, base: u8, max: u8) -> String {
          WHEN (${base} << CAST({n} - ${after} AS INTEGER)) > ${max} THEN ${max} \
          ELSE (${base} << CAST({n} - ${after} AS INTEGER)) END) ELSE 0 END)"
     )
+}
+
+/// Counter keys in the order their rows are locked: one order for every
+/// transaction, so two transactions that take the same counters never wait
+/// for each other in a cycle (PostgreSQL would abort one as a deadlock).
+fn in_lock_order(keys: &[Vec<u8>]) -> Vec<&Vec<u8>> {
+    let mut v: Vec<&Vec<u8>> = keys.iter().collect();
+    v.sort();
+    v
 }
 
 /// One key's reservation (see [`Store::reserve_attempts`]): a single upsert
