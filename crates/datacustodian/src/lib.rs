@@ -39,6 +39,7 @@ pub mod consent;
 pub mod customer_api;
 pub mod error;
 pub mod espi;
+pub mod health;
 pub mod housekeeping;
 pub mod oauth;
 pub mod otp_sender;
@@ -222,6 +223,8 @@ pub fn app(state: AppState) -> Router {
         );
 
     Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
         .merge(cors_routes)
         .merge(anonymous)
         .merge(api)

@@ -860,3 +860,22 @@ async fn metadata_document() {
             .is_some_and(|a| a.contains(&json!("client_secret_basic")))
     );
 }
+
+#[tokio::test]
+async fn healthz_and_readyz() {
+    let s = start().await;
+    let r = http().get(s.url("/healthz")).send().await.expect("healthz");
+    assert_eq!(r.status(), StatusCode::OK);
+    let r = http().get(s.url("/readyz")).send().await.expect("readyz");
+    assert_eq!(r.status(), StatusCode::OK);
+    let v: serde_json::Value = r.json().await.expect("json");
+    assert_eq!(v["status"], "ready");
+    // The database gone: not ready, and no reason given.
+    s.state.store().close().await;
+    let r = http().get(s.url("/readyz")).send().await.expect("readyz");
+    assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let v: serde_json::Value = r.json().await.expect("json");
+    assert_eq!(v, serde_json::json!({"status": "unavailable"}));
+    let r = http().get(s.url("/healthz")).send().await.expect("healthz");
+    assert_eq!(r.status(), StatusCode::OK);
+}

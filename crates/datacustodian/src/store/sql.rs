@@ -466,10 +466,22 @@ impl Store {
         self.backend
     }
 
-    /// True when the database answers (for a readiness check).
-    pub async fn ping(&self) -> Result<()> {
-        sqlx::query("SELECT 1").execute(&self.pool).await?;
-        Ok(())
+    /// Readiness: the database answers and its schema is this server's
+    /// (every migration applied, none newer). `Ok(false)`: another schema.
+    pub async fn ready(&self) -> Result<bool> {
+        let version: i64 = match self.backend {
+            Backend::Sqlite => {
+                sqlx::query_scalar("PRAGMA user_version")
+                    .fetch_one(&self.pool)
+                    .await?
+            }
+            Backend::Postgres => {
+                sqlx::query_scalar("SELECT COALESCE(MAX(version), 0) FROM schema_migrations")
+                    .fetch_one(&self.pool)
+                    .await?
+            }
+        };
+        Ok(version == SCHEMA_VERSION)
     }
 
     /// Closes the pools (on SQLite, flushes the WAL on the last connection).
