@@ -117,15 +117,19 @@ LUA
   done
   for what in meta token; do
     i=0
+    local runs=()
     for base in "$@"; do
+      rm -f "$work/rps.$i"
       if [[ $what == meta ]]; then
         wrk_rps "$c" "$t" "$base/.well-known/oauth-authorization-server" >"$work/rps.$i" &
       else
         wrk_rps "$c" "$t" -s "$work/token.lua" "$base/oauth/token" >"$work/rps.$i" &
       fi
+      runs+=($!)
       i=$((i + 1))
     done
-    wait
+    # (Only the wrk runs: the servers are background jobs too.)
+    wait "${runs[@]}"
     local sum=0 j
     for ((j = 0; j < i; j++)); do
       [[ -s "$work/rps.$j" ]] || { echo "bench-server: a wrk run failed" >&2; exit 1; }
