@@ -31,9 +31,28 @@ pub struct Cli {
     /// database file's path plus `.key`.
     #[arg(long, global = true, env = "DATACUSTODIAN_KEY_FILE")]
     pub key_file: Option<PathBuf>,
+    /// Log lines on stderr: `text`, or `json` (one JSON object a line,
+    /// for a log collector).
+    #[arg(
+        long,
+        global = true,
+        env = "DATACUSTODIAN_LOG_FORMAT",
+        value_enum,
+        default_value_t = LogFormat::Text
+    )]
+    pub log_format: LogFormat,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object a line.
+    Json,
 }
 
 /// Subcommands.
@@ -53,51 +72,63 @@ pub enum Command {
 #[derive(Debug, Args)]
 pub struct ServeArgs {
     /// Address to listen on.
-    #[arg(long, default_value = "127.0.0.1:8080")]
+    #[arg(long, default_value = "127.0.0.1:8080", env = "DATACUSTODIAN_LISTEN")]
     pub listen: SocketAddr,
     /// Public base URL (the issuer). Default: http://LISTEN.
-    #[arg(long)]
+    #[arg(long, env = "DATACUSTODIAN_PUBLIC_URL")]
     pub public_url: Option<String>,
     /// Where one-time codes are written (JSON lines). Default: beside the
     /// database, `<db>.otp-outbox.jsonl`.
-    #[arg(long)]
+    #[arg(long, env = "DATACUSTODIAN_OTP_OUTBOX")]
     pub otp_outbox: Option<PathBuf>,
     /// The built consent widget. Default: `dist` in the current directory.
-    #[arg(long)]
+    #[arg(long, env = "DATACUSTODIAN_ASSETS")]
     pub assets: Option<PathBuf>,
     /// The built scope playground, served at `/`. Default:
     /// `crates/scope-playground/dist` in the current directory.
-    #[arg(long)]
+    #[arg(long, env = "DATACUSTODIAN_PLAYGROUND_ASSETS")]
     pub playground_assets: Option<PathBuf>,
     /// Where `/oauth/authorize` sends the browser.
-    #[arg(long, default_value = "/consent/")]
+    #[arg(long, default_value = "/consent/", env = "DATACUSTODIAN_CONSENT_PAGE")]
     pub consent_page: String,
     /// Seed the demo third party and customers and print how to use them.
-    #[arg(long)]
+    #[arg(long, env = "DATACUSTODIAN_DEMO")]
     pub demo: bool,
     /// Rate of the anonymous endpoints (authorize, consent context, sign-in,
     /// code start, resend and verify) per client IP: `N/s[:BURST]`, or
     /// `off`.
-    #[arg(long, default_value = "10/s:60")]
+    #[arg(
+        long,
+        default_value = "10/s:60",
+        env = "DATACUSTODIAN_RATE_LIMIT_PER_IP"
+    )]
     pub rate_limit_per_ip: String,
     /// Rate of the anonymous endpoints for all clients together:
     /// `N/s[:BURST]`, or `off`.
-    #[arg(long, default_value = "300/s:600")]
+    #[arg(
+        long,
+        default_value = "300/s:600",
+        env = "DATACUSTODIAN_RATE_LIMIT_GLOBAL"
+    )]
     pub rate_limit_global: String,
     /// A reverse proxy whose `X-Forwarded-For` gives the client IP
     /// (repeatable). Without one the header is ignored.
-    #[arg(long = "trusted-proxy")]
+    #[arg(
+        long = "trusted-proxy",
+        env = "DATACUSTODIAN_TRUSTED_PROXY",
+        value_delimiter = ','
+    )]
     pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Password hashes computed at once; more are answered 503 with
     /// `Retry-After`. Default: half the cores, at least one.
-    #[arg(long)]
+    #[arg(long, env = "DATACUSTODIAN_MAX_CONCURRENT_HASHES")]
     pub max_concurrent_hashes: Option<usize>,
     /// Sign-in attempts (passwords, code starts, code checks) per
     /// authorization request.
-    #[arg(long, default_value_t = 30)]
+    #[arg(long, default_value_t = 30, env = "DATACUSTODIAN_MAX_SIGN_IN_ATTEMPTS")]
     pub max_sign_in_attempts: u32,
     /// Seconds between two purges of expired rows.
-    #[arg(long, default_value_t = 60)]
+    #[arg(long, default_value_t = 60, env = "DATACUSTODIAN_PURGE_INTERVAL")]
     pub purge_interval: u64,
 }
 
@@ -346,11 +377,19 @@ pub fn main() -> ExitCode {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
+    match cli.log_format {
+        LogFormat::Text => tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .init(),
+        LogFormat::Json => tracing_subscriber::fmt()
+            .json()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .with_current_span(false)
+            .init(),
+    }
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -251,3 +251,49 @@ async fn two_server_processes_share_sessions_codes_and_refresh_tokens() {
         }
     }
 }
+
+/// Settings from `DATACUSTODIAN_*` variables; `--log-format json` writes
+/// one JSON object a line (the request log included).
+#[tokio::test]
+async fn settings_from_the_environment_and_json_logs() {
+    let dir = tempfile::tempdir().expect("dir");
+    let port = free_port();
+    let log = dir.path().join("server.log");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_datacustodian"))
+        .args(["serve", "--log-format", "json"])
+        .env(
+            "DATACUSTODIAN_DATABASE_URL",
+            format!("sqlite://{}", dir.path().join("env.sqlite").display()),
+        )
+        .env("DATACUSTODIAN_KEY_FILE", dir.path().join("env.key"))
+        .env("DATACUSTODIAN_LISTEN", format!("127.0.0.1:{port}"))
+        .env("DATACUSTODIAN_OTP_OUTBOX", dir.path().join("outbox.jsonl"))
+        .env("DATACUSTODIAN_ASSETS", dir.path())
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).expect("log"))
+        .spawn()
+        .expect("spawn");
+    let base = format!("http://127.0.0.1:{port}");
+    wait_ready(&base).await;
+    let r = http()
+        .get(format!("{base}/healthz"))
+        .send()
+        .await
+        .expect("healthz");
+    assert_eq!(r.status(), StatusCode::OK);
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(
+        dir.path().join("env.key").exists(),
+        "the key file from the env"
+    );
+    let text = std::fs::read_to_string(&log).expect("log");
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert!(!lines.is_empty(), "something was logged");
+    for l in &lines {
+        let v: Value = serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}"));
+        assert!(v["level"].is_string(), "{l}");
+    }
+    assert!(text.contains("/healthz"), "the request log line: {text}");
+}
