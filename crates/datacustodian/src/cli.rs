@@ -127,6 +127,11 @@ pub struct ServeArgs {
     /// authorization request.
     #[arg(long, default_value_t = 30, env = "DATACUSTODIAN_MAX_SIGN_IN_ATTEMPTS")]
     pub max_sign_in_attempts: u32,
+    /// Serve Prometheus metrics at `/metrics` on this address (keep it
+    /// private: a port the scraper reaches, not the public one). Default:
+    /// no metrics listener.
+    #[arg(long, env = "DATACUSTODIAN_METRICS_LISTEN")]
+    pub metrics_listen: Option<SocketAddr>,
     /// Seconds between two purges of expired rows.
     #[arg(long, default_value_t = 60, env = "DATACUSTODIAN_PURGE_INTERVAL")]
     pub purge_interval: u64,
@@ -502,6 +507,18 @@ async fn serve(cli: &Cli, args: &ServeArgs) -> Result<(), Failure> {
         None => {
             tracing::warn!("no dist/ found: /consent/ says the widget is not built (use --assets)")
         }
+    }
+    if let Some(addr) = args.metrics_listen {
+        let l = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|e| Failure::Runtime(format!("cannot listen on {addr}: {e}")))?;
+        let metrics = crate::metrics::metrics_app(state.clone());
+        tokio::spawn(async move {
+            if let Err(e) = axum::serve(l, metrics).await {
+                tracing::error!("metrics listener: {e}");
+            }
+        });
+        tracing::info!(%addr, "metrics at /metrics");
     }
     let store = state.store().clone();
     let _housekeeping = crate::housekeeping::spawn(state.clone());

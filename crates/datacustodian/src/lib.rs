@@ -41,6 +41,7 @@ pub mod error;
 pub mod espi;
 pub mod health;
 pub mod housekeeping;
+pub mod metrics;
 pub mod oauth;
 pub mod otp_sender;
 pub mod scope;
@@ -79,6 +80,7 @@ struct Inner {
     clock: Clock,
     metadata: String,
     limits: security::limits::Limits,
+    metrics: metrics::Metrics,
 }
 
 impl AppState {
@@ -106,6 +108,7 @@ impl AppState {
                 otp,
                 clock,
                 metadata,
+                metrics: metrics::Metrics::default(),
             }),
         }
     }
@@ -113,6 +116,11 @@ impl AppState {
     /// The configuration.
     pub fn config(&self) -> &Config {
         &self.inner.config
+    }
+
+    /// This process's metrics (see [`metrics`]).
+    pub fn metrics(&self) -> &metrics::Metrics {
+        &self.inner.metrics
     }
 
     /// The storage.
@@ -235,6 +243,10 @@ pub fn app(state: AppState) -> Router {
             security::headers::security_headers,
         ))
         .layer(axum::middleware::from_fn(security::headers::log_request))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::track,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             security::limits::client_ip_layer,
