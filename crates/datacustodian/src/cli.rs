@@ -5,8 +5,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
-use serde::Serialize;
+use clap::parser::ValueSource;
+use clap::{ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
+use serde::{Deserialize, Serialize};
 
 use crate::admin::{self, NewClient, NewCustomer};
 use crate::otp_sender::OutboxSender;
@@ -31,6 +32,11 @@ pub struct Cli {
     /// database file's path plus `.key`.
     #[arg(long, global = true, env = "DATACUSTODIAN_KEY_FILE")]
     pub key_file: Option<PathBuf>,
+    /// A TOML file of settings: any option's long name as a key
+    /// (`public-url = "https://…"`, `trusted-proxy = ["10.0.0.1"]`). A flag
+    /// or a `DATACUSTODIAN_*` variable wins over the file.
+    #[arg(long, global = true, env = "DATACUSTODIAN_CONFIG")]
+    pub config: Option<PathBuf>,
     /// Log lines on stderr: `text`, or `json` (one JSON object a line,
     /// for a log collector).
     #[arg(
@@ -370,9 +376,98 @@ fn usage(e: admin::AdminError) -> Failure {
     Failure::Usage(e.0)
 }
 
+/// The settings a `--config` TOML file may hold: the long option names.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct FileSettings {
+    database: Option<String>,
+    key_file: Option<PathBuf>,
+    log_format: Option<String>,
+    listen: Option<SocketAddr>,
+    public_url: Option<String>,
+    otp_outbox: Option<PathBuf>,
+    assets: Option<PathBuf>,
+    playground_assets: Option<PathBuf>,
+    consent_page: Option<String>,
+    demo: Option<bool>,
+    rate_limit_per_ip: Option<String>,
+    rate_limit_global: Option<String>,
+    trusted_proxy: Option<Vec<std::net::IpAddr>>,
+    max_concurrent_hashes: Option<usize>,
+    max_sign_in_attempts: Option<u32>,
+    purge_interval: Option<u64>,
+    metrics_listen: Option<SocketAddr>,
+}
+
+/// Fills from the `--config` file every setting that neither a flag nor
+/// a variable gave.
+fn apply_config_file(cli: &mut Cli, matches: &ArgMatches, path: &Path) -> Result<(), String> {
+    let text =
+        std::fs::read_to_string(path).map_err(|e| format!("--config {}: {e}", path.display()))?;
+    let f: FileSettings =
+        toml::from_str(&text).map_err(|e| format!("--config {}: {e}", path.display()))?;
+    let unset = |m: &ArgMatches, id: &str| {
+        !matches!(
+            m.value_source(id),
+            Some(ValueSource::CommandLine | ValueSource::EnvVariable)
+        )
+    };
+    if let Some(v) = f.database
+        && unset(matches, "database")
+    {
+        cli.database = v;
+    }
+    if let Some(v) = f.key_file
+        && unset(matches, "key_file")
+    {
+        cli.key_file = Some(v);
+    }
+    if let Some(v) = f.log_format
+        && unset(matches, "log_format")
+    {
+        cli.log_format = LogFormat::from_str(&v, true)
+            .map_err(|_| format!("--config: log-format {v:?} is not text or json"))?;
+    }
+    let (Command::Serve(a), Some(m)) = (&mut cli.command, matches.subcommand_matches("serve"))
+    else {
+        return Ok(());
+    };
+    macro_rules! take {
+        ($field:ident, $id:literal, $wrap:expr) => {
+            if let Some(v) = f.$field
+                && unset(m, $id)
+            {
+                a.$field = $wrap(v);
+            }
+        };
+    }
+    take!(listen, "listen", |v| v);
+    take!(public_url, "public_url", Some);
+    take!(otp_outbox, "otp_outbox", Some);
+    take!(assets, "assets", Some);
+    take!(playground_assets, "playground_assets", Some);
+    take!(consent_page, "consent_page", |v| v);
+    take!(demo, "demo", |v| v);
+    take!(rate_limit_per_ip, "rate_limit_per_ip", |v| v);
+    take!(rate_limit_global, "rate_limit_global", |v| v);
+    take!(max_concurrent_hashes, "max_concurrent_hashes", Some);
+    take!(max_sign_in_attempts, "max_sign_in_attempts", |v| v);
+    take!(purge_interval, "purge_interval", |v| v);
+    take!(metrics_listen, "metrics_listen", Some);
+    if let Some(v) = f.trusted_proxy
+        && unset(m, "trusted_proxies")
+    {
+        a.trusted_proxies = v;
+    }
+    Ok(())
+}
+
 /// Runs the command line; the process exit code.
 pub fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let parsed = Cli::command()
+        .try_get_matches()
+        .and_then(|m| Cli::from_arg_matches(&m).map(|c| (c, m)));
+    let (mut cli, matches) = match parsed {
         Ok(c) => c,
         Err(e) => {
             // Help and version exit 0; bad arguments exit 2.
@@ -380,6 +475,12 @@ pub fn main() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
         }
     };
+    if let Some(path) = cli.config.clone()
+        && let Err(e) = apply_config_file(&mut cli, &matches, &path)
+    {
+        eprintln!("error: {e}");
+        return ExitCode::from(2);
+    }
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
     match cli.log_format {

@@ -297,3 +297,66 @@ async fn settings_from_the_environment_and_json_logs() {
     }
     assert!(text.contains("/healthz"), "the request log line: {text}");
 }
+
+/// `--config FILE` (TOML, the long option names as keys); a flag wins over
+/// the file; an unknown key is a usage error.
+#[tokio::test]
+async fn settings_from_a_toml_config_file() {
+    let dir = tempfile::tempdir().expect("dir");
+    let (port, metrics_port) = (free_port(), free_port());
+    let file = dir.path().join("datacustodian.toml");
+    std::fs::write(
+        &file,
+        format!(
+            "database = \"sqlite://{db}\"\nkey-file = \"{key}\"\nlisten = \"127.0.0.1:1\"\n\
+             otp-outbox = \"{outbox}\"\nassets = \"{assets}\"\n\
+             metrics-listen = \"127.0.0.1:{metrics_port}\"\ntrusted-proxy = [\"10.0.0.1\"]\n\
+             purge-interval = 30\nlog-format = \"json\"\n",
+            db = dir.path().join("file.sqlite").display(),
+            key = dir.path().join("file.key").display(),
+            outbox = dir.path().join("outbox.jsonl").display(),
+            assets = dir.path().display(),
+        ),
+    )
+    .expect("write");
+    let log = dir.path().join("server.log");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_datacustodian"))
+        .arg("--config")
+        .arg(&file)
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .env_remove("DATACUSTODIAN_DATABASE_URL")
+        .env_remove("DATACUSTODIAN_KEY_FILE")
+        .env_remove("DATACUSTODIAN_LISTEN")
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).expect("log"))
+        .spawn()
+        .expect("spawn");
+    let base = format!("http://127.0.0.1:{port}");
+    wait_ready(&base).await;
+    let metrics = http()
+        .get(format!("http://127.0.0.1:{metrics_port}/metrics"))
+        .send()
+        .await
+        .expect("metrics");
+    assert_eq!(metrics.status(), StatusCode::OK);
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(
+        dir.path().join("file.sqlite").exists(),
+        "the file's database"
+    );
+    assert!(dir.path().join("file.key").exists(), "the file's key");
+    let text = std::fs::read_to_string(&log).expect("log");
+    let first = text.lines().next().expect("a log line");
+    serde_json::from_str::<Value>(first).unwrap_or_else(|e| panic!("{e}: {first}"));
+
+    std::fs::write(&file, "listen = \"127.0.0.1:1\"\nfrobnicate = 1\n").expect("write");
+    let o = Command::new(env!("CARGO_BIN_EXE_datacustodian"))
+        .arg("--config")
+        .arg(&file)
+        .arg("serve")
+        .output()
+        .expect("run");
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("frobnicate"));
+}
