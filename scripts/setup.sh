@@ -7,13 +7,15 @@ cd "$ROOT"
 
 # Debian packages: the browser and its driver for UI tests, brotli for the
 # size report, wrk for the server benchmark, xmllint (libxml2-utils) for
-# the ESPI schema checks of the DataCustodian tests.
+# the ESPI schema checks and PostgreSQL for the server tests' second store.
 missing=()
 command -v chromium >/dev/null || missing+=(chromium)
 command -v chromedriver >/dev/null || missing+=(chromium-driver)
 command -v brotli >/dev/null || missing+=(brotli)
 command -v wrk >/dev/null || missing+=(wrk)
 command -v xmllint >/dev/null || missing+=(libxml2-utils)
+# PostgreSQL for the server tests' second store (scripts/with-postgres.sh).
+compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
 if ((${#missing[@]})); then
   step "apt-get install ${missing[*]}"
   sudo=""

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Quick start 2: set up and run every test: formatting, lints, native tests
-# (scope library, server over loopback HTTP), wasm component tests in
+# (scope library, server over loopback HTTP on SQLite, then on PostgreSQL), wasm component tests in
 # headless Chromium, browser end-to-end tests, the demo check and the size
 # budget. Exits non-zero on the first failure.
 set -euo pipefail
@@ -26,6 +26,9 @@ cargo clippy -p consent-widget --all-targets --target wasm32-unknown-unknown --l
 
 step "native tests (library, CLI, server, browser end-to-end)"
 run_tests cargo test --workspace --locked
+
+step "server tests again on PostgreSQL (a throwaway cluster, a fresh database per test)"
+run_tests "$ROOT/scripts/with-postgres.sh" cargo test -p datacustodian --tests --locked
 
 step "wasm component tests in headless Chromium"
 run_tests cargo test -p consent-widget --target wasm32-unknown-unknown --locked

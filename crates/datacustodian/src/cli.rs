@@ -5,19 +5,22 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
-use serde::Serialize;
+use clap::parser::ValueSource;
+use clap::{ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
+use serde::{Deserialize, Serialize};
 
 use crate::admin::{self, NewClient, NewCustomer};
 use crate::otp_sender::OutboxSender;
-use crate::store::{ClientKind, Meter, ScopeOfUse, Store};
+use crate::store::{Backend, ClientKind, Meter, ScopeOfUse, Store};
 use crate::{AppState, Config, HmacKey, app};
 
 /// The reference Green Button Connect My Data DataCustodian.
 #[derive(Debug, Parser)]
 #[command(name = "datacustodian", version, about)]
 pub struct Cli {
-    /// Database URL (a SQLite file is created if missing).
+    /// Database URL: `sqlite://PATH` (the file is created if missing) or
+    /// `postgres://USER@HOST:PORT/DB` (the database must exist; give every
+    /// instance the same `--key-file`).
     #[arg(
         long,
         global = true,
@@ -29,9 +32,33 @@ pub struct Cli {
     /// database file's path plus `.key`.
     #[arg(long, global = true, env = "DATACUSTODIAN_KEY_FILE")]
     pub key_file: Option<PathBuf>,
+    /// A TOML file of settings: any option's long name as a key
+    /// (`public-url = "https://…"`, `trusted-proxy = ["10.0.0.1"]`). A flag
+    /// or a `DATACUSTODIAN_*` variable wins over the file.
+    #[arg(long, global = true, env = "DATACUSTODIAN_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Log lines on stderr: `text`, or `json` (one JSON object a line,
+    /// for a log collector).
+    #[arg(
+        long,
+        global = true,
+        env = "DATACUSTODIAN_LOG_FORMAT",
+        value_enum,
+        default_value_t = LogFormat::Text
+    )]
+    pub log_format: LogFormat,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object a line.
+    Json,
 }
 
 /// Subcommands.
@@ -51,51 +78,68 @@ pub enum Command {
 #[derive(Debug, Args)]
 pub struct ServeArgs {
     /// Address to listen on.
-    #[arg(long, default_value = "127.0.0.1:8080")]
+    #[arg(long, default_value = "127.0.0.1:8080", env = "DATACUSTODIAN_LISTEN")]
     pub listen: SocketAddr,
     /// Public base URL (the issuer). Default: http://LISTEN.
-    #[arg(long)]
+    #[arg(long, env = "DATACUSTODIAN_PUBLIC_URL")]
     pub public_url: Option<String>,
     /// Where one-time codes are written (JSON lines). Default: beside the
     /// database, `<db>.otp-outbox.jsonl`.
-    #[arg(long)]
+    #[arg(long, env = "DATACUSTODIAN_OTP_OUTBOX")]
     pub otp_outbox: Option<PathBuf>,
     /// The built consent widget. Default: `dist` in the current directory.
-    #[arg(long)]
+    #[arg(long, env = "DATACUSTODIAN_ASSETS")]
     pub assets: Option<PathBuf>,
     /// The built scope playground, served at `/`. Default:
     /// `crates/scope-playground/dist` in the current directory.
-    #[arg(long)]
+    #[arg(long, env = "DATACUSTODIAN_PLAYGROUND_ASSETS")]
     pub playground_assets: Option<PathBuf>,
     /// Where `/oauth/authorize` sends the browser.
-    #[arg(long, default_value = "/consent/")]
+    #[arg(long, default_value = "/consent/", env = "DATACUSTODIAN_CONSENT_PAGE")]
     pub consent_page: String,
     /// Seed the demo third party and customers and print how to use them.
-    #[arg(long)]
+    #[arg(long, env = "DATACUSTODIAN_DEMO")]
     pub demo: bool,
     /// Rate of the anonymous endpoints (authorize, consent context, sign-in,
     /// code start, resend and verify) per client IP: `N/s[:BURST]`, or
     /// `off`.
-    #[arg(long, default_value = "10/s:60")]
+    #[arg(
+        long,
+        default_value = "10/s:60",
+        env = "DATACUSTODIAN_RATE_LIMIT_PER_IP"
+    )]
     pub rate_limit_per_ip: String,
     /// Rate of the anonymous endpoints for all clients together:
     /// `N/s[:BURST]`, or `off`.
-    #[arg(long, default_value = "300/s:600")]
+    #[arg(
+        long,
+        default_value = "300/s:600",
+        env = "DATACUSTODIAN_RATE_LIMIT_GLOBAL"
+    )]
     pub rate_limit_global: String,
     /// A reverse proxy whose `X-Forwarded-For` gives the client IP
     /// (repeatable). Without one the header is ignored.
-    #[arg(long = "trusted-proxy")]
+    #[arg(
+        long = "trusted-proxy",
+        env = "DATACUSTODIAN_TRUSTED_PROXY",
+        value_delimiter = ','
+    )]
     pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Password hashes computed at once; more are answered 503 with
     /// `Retry-After`. Default: half the cores, at least one.
-    #[arg(long)]
+    #[arg(long, env = "DATACUSTODIAN_MAX_CONCURRENT_HASHES")]
     pub max_concurrent_hashes: Option<usize>,
     /// Sign-in attempts (passwords, code starts, code checks) per
     /// authorization request.
-    #[arg(long, default_value_t = 30)]
+    #[arg(long, default_value_t = 30, env = "DATACUSTODIAN_MAX_SIGN_IN_ATTEMPTS")]
     pub max_sign_in_attempts: u32,
+    /// Serve Prometheus metrics at `/metrics` on this address (keep it
+    /// private: a port the scraper reaches, not the public one). Default:
+    /// no metrics listener.
+    #[arg(long, env = "DATACUSTODIAN_METRICS_LISTEN")]
+    pub metrics_listen: Option<SocketAddr>,
     /// Seconds between two purges of expired rows.
-    #[arg(long, default_value_t = 60)]
+    #[arg(long, default_value_t = 60, env = "DATACUSTODIAN_PURGE_INTERVAL")]
     pub purge_interval: u64,
 }
 
@@ -275,6 +319,13 @@ fn load_key(cli: &Cli) -> Result<HmacKey, Failure> {
                 s.push(".key");
                 PathBuf::from(s)
             }
+            None if Backend::of_url(&cli.database) == Some(Backend::Postgres) => {
+                return Err(Failure::Usage(
+                    "a PostgreSQL database needs --key-file (or DATACUSTODIAN_KEY_FILE), \
+                     the same file for every instance"
+                        .into(),
+                ));
+            }
             None => {
                 return Err(Failure::Usage(
                     "an in-memory database needs --key-file (or DATACUSTODIAN_KEY_FILE)".into(),
@@ -286,9 +337,9 @@ fn load_key(cli: &Cli) -> Result<HmacKey, Failure> {
 }
 
 async fn open_state(cli: &Cli, config: Config, outbox: PathBuf) -> Result<AppState, Failure> {
-    if !cli.database.starts_with("sqlite:") {
+    if Backend::of_url(&cli.database).is_none() {
         return Err(Failure::Usage(format!(
-            "unsupported database URL {:?}: use sqlite://PATH",
+            "unsupported database URL {:?}: use sqlite://PATH or postgres://USER@HOST/DB",
             cli.database
         )));
     }
@@ -325,9 +376,98 @@ fn usage(e: admin::AdminError) -> Failure {
     Failure::Usage(e.0)
 }
 
+/// The settings a `--config` TOML file may hold: the long option names.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct FileSettings {
+    database: Option<String>,
+    key_file: Option<PathBuf>,
+    log_format: Option<String>,
+    listen: Option<SocketAddr>,
+    public_url: Option<String>,
+    otp_outbox: Option<PathBuf>,
+    assets: Option<PathBuf>,
+    playground_assets: Option<PathBuf>,
+    consent_page: Option<String>,
+    demo: Option<bool>,
+    rate_limit_per_ip: Option<String>,
+    rate_limit_global: Option<String>,
+    trusted_proxy: Option<Vec<std::net::IpAddr>>,
+    max_concurrent_hashes: Option<usize>,
+    max_sign_in_attempts: Option<u32>,
+    purge_interval: Option<u64>,
+    metrics_listen: Option<SocketAddr>,
+}
+
+/// Fills from the `--config` file every setting that neither a flag nor
+/// a variable gave.
+fn apply_config_file(cli: &mut Cli, matches: &ArgMatches, path: &Path) -> Result<(), String> {
+    let text =
+        std::fs::read_to_string(path).map_err(|e| format!("--config {}: {e}", path.display()))?;
+    let f: FileSettings =
+        toml::from_str(&text).map_err(|e| format!("--config {}: {e}", path.display()))?;
+    let unset = |m: &ArgMatches, id: &str| {
+        !matches!(
+            m.value_source(id),
+            Some(ValueSource::CommandLine | ValueSource::EnvVariable)
+        )
+    };
+    if let Some(v) = f.database
+        && unset(matches, "database")
+    {
+        cli.database = v;
+    }
+    if let Some(v) = f.key_file
+        && unset(matches, "key_file")
+    {
+        cli.key_file = Some(v);
+    }
+    if let Some(v) = f.log_format
+        && unset(matches, "log_format")
+    {
+        cli.log_format = LogFormat::from_str(&v, true)
+            .map_err(|_| format!("--config: log-format {v:?} is not text or json"))?;
+    }
+    let (Command::Serve(a), Some(m)) = (&mut cli.command, matches.subcommand_matches("serve"))
+    else {
+        return Ok(());
+    };
+    macro_rules! take {
+        ($field:ident, $id:literal, $wrap:expr) => {
+            if let Some(v) = f.$field
+                && unset(m, $id)
+            {
+                a.$field = $wrap(v);
+            }
+        };
+    }
+    take!(listen, "listen", |v| v);
+    take!(public_url, "public_url", Some);
+    take!(otp_outbox, "otp_outbox", Some);
+    take!(assets, "assets", Some);
+    take!(playground_assets, "playground_assets", Some);
+    take!(consent_page, "consent_page", |v| v);
+    take!(demo, "demo", |v| v);
+    take!(rate_limit_per_ip, "rate_limit_per_ip", |v| v);
+    take!(rate_limit_global, "rate_limit_global", |v| v);
+    take!(max_concurrent_hashes, "max_concurrent_hashes", Some);
+    take!(max_sign_in_attempts, "max_sign_in_attempts", |v| v);
+    take!(purge_interval, "purge_interval", |v| v);
+    take!(metrics_listen, "metrics_listen", Some);
+    if let Some(v) = f.trusted_proxy
+        && unset(m, "trusted_proxies")
+    {
+        a.trusted_proxies = v;
+    }
+    Ok(())
+}
+
 /// Runs the command line; the process exit code.
 pub fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let parsed = Cli::command()
+        .try_get_matches()
+        .and_then(|m| Cli::from_arg_matches(&m).map(|c| (c, m)));
+    let (mut cli, matches) = match parsed {
         Ok(c) => c,
         Err(e) => {
             // Help and version exit 0; bad arguments exit 2.
@@ -335,13 +475,27 @@ pub fn main() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
         }
     };
+    if let Some(path) = cli.config.clone()
+        && let Err(e) = apply_config_file(&mut cli, &matches, &path)
+    {
+        eprintln!("error: {e}");
+        return ExitCode::from(2);
+    }
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
+    match cli.log_format {
+        LogFormat::Text => tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .init(),
+        LogFormat::Json => tracing_subscriber::fmt()
+            .json()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .with_current_span(false)
+            .init(),
+    }
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -460,6 +614,18 @@ async fn serve(cli: &Cli, args: &ServeArgs) -> Result<(), Failure> {
         None => {
             tracing::warn!("no dist/ found: /consent/ says the widget is not built (use --assets)")
         }
+    }
+    if let Some(addr) = args.metrics_listen {
+        let l = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|e| Failure::Runtime(format!("cannot listen on {addr}: {e}")))?;
+        let metrics = crate::metrics::metrics_app(state.clone());
+        tokio::spawn(async move {
+            if let Err(e) = axum::serve(l, metrics).await {
+                tracing::error!("metrics listener: {e}");
+            }
+        });
+        tracing::info!(%addr, "metrics at /metrics");
     }
     let store = state.store().clone();
     let _housekeeping = crate::housekeeping::spawn(state.clone());

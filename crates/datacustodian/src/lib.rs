@@ -39,7 +39,9 @@ pub mod consent;
 pub mod customer_api;
 pub mod error;
 pub mod espi;
+pub mod health;
 pub mod housekeeping;
+pub mod metrics;
 pub mod oauth;
 pub mod otp_sender;
 pub mod scope;
@@ -79,6 +81,7 @@ struct Inner {
     clock: Clock,
     metadata: String,
     limits: security::limits::Limits,
+    metrics: metrics::Metrics,
 }
 
 impl AppState {
@@ -106,6 +109,7 @@ impl AppState {
                 otp,
                 clock,
                 metadata,
+                metrics: metrics::Metrics::default(),
             }),
         }
     }
@@ -113,6 +117,11 @@ impl AppState {
     /// The configuration.
     pub fn config(&self) -> &Config {
         &self.inner.config
+    }
+
+    /// This process's metrics (see [`metrics`]).
+    pub fn metrics(&self) -> &metrics::Metrics {
+        &self.inner.metrics
     }
 
     /// The storage.
@@ -223,6 +232,8 @@ pub fn app(state: AppState) -> Router {
         );
 
     Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
         .merge(cors_routes)
         .merge(anonymous)
         .merge(api)
@@ -233,6 +244,10 @@ pub fn app(state: AppState) -> Router {
             security::headers::security_headers,
         ))
         .layer(axum::middleware::from_fn(security::headers::log_request))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::track,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             security::limits::client_ip_layer,

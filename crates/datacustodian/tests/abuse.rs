@@ -62,10 +62,8 @@ fn count(t: &BTreeMap<(u16, String), usize>, status: u16, code: &str) -> usize {
     t.get(&(status, code.to_string())).copied().unwrap_or(0)
 }
 
-async fn db(s: &TestServer) -> sqlx::SqlitePool {
-    sqlx::SqlitePool::connect(&format!("sqlite://{}", s.db_path.display()))
-        .await
-        .expect("db")
+async fn db(s: &TestServer) -> sqlx::AnyPool {
+    s.db().await
 }
 
 async fn new_request(s: &TestServer) -> (Arc<Browser>, String, String) {
@@ -295,7 +293,7 @@ fn wrong(code: &str, i: usize) -> String {
 
 async fn failures(s: &TestServer, cid: &str) -> i64 {
     let pool = db(s).await;
-    let n = sqlx::query_scalar("SELECT failures FROM otp_challenges WHERE challenge_id = ?")
+    let n = sqlx::query_scalar("SELECT failures FROM otp_challenges WHERE challenge_id = $1")
         .bind(cid)
         .fetch_one(&pool)
         .await
@@ -731,7 +729,7 @@ async fn the_global_rate_limit_holds_across_ips() {
 
 // ------------------------------------------------------------- housekeeping
 
-async fn rows(pool: &sqlx::SqlitePool, table: &str) -> i64 {
+async fn rows(pool: &sqlx::AnyPool, table: &str) -> i64 {
     sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}"))
         .fetch_one(pool)
         .await

@@ -241,7 +241,8 @@ fn bad_arguments_exit_2_with_a_clear_message() {
         (vec!["serve", "--listen", "nowhere"], "listen"),
         (vec!["serve", "--public-url", "ftp://x"], "public-url"),
         (vec!["frobnicate"], "frobnicate"),
-        (vec!["serve", "--database", "postgres://x"], "sqlite"),
+        (vec!["serve", "--database", "mysql://x"], "postgres://"),
+        (vec!["serve", "--database", "postgres://x"], "--key-file"),
     ] {
         let o = run(dir.path(), &args);
         assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));

@@ -54,9 +54,7 @@ async fn parallel_redemptions_of_one_code_exactly_one_succeeds() {
     assert_eq!(ok, 1, "exactly one redemption succeeds");
     assert_eq!(refused, 31);
     // Nothing was issued twice: one token family, two tokens.
-    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", s.db_path.display()))
-        .await
-        .expect("db");
+    let pool = s.db().await;
     let families: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM token_families")
         .fetch_one(&pool)
         .await
@@ -98,9 +96,7 @@ async fn parallel_decisions_exactly_one_wins() {
         }
     }
     assert_eq!(ok, 1);
-    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", s.db_path.display()))
-        .await
-        .expect("db");
+    let pool = s.db().await;
     let codes: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM auth_codes")
         .fetch_one(&pool)
         .await

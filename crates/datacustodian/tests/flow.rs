@@ -860,3 +860,62 @@ async fn metadata_document() {
             .is_some_and(|a| a.contains(&json!("client_secret_basic")))
     );
 }
+
+#[tokio::test]
+async fn healthz_and_readyz() {
+    let s = start().await;
+    let r = http().get(s.url("/healthz")).send().await.expect("healthz");
+    assert_eq!(r.status(), StatusCode::OK);
+    let r = http().get(s.url("/readyz")).send().await.expect("readyz");
+    assert_eq!(r.status(), StatusCode::OK);
+    let v: serde_json::Value = r.json().await.expect("json");
+    assert_eq!(v["status"], "ready");
+    // The database gone: not ready, and no reason given.
+    s.state.store().close().await;
+    let r = http().get(s.url("/readyz")).send().await.expect("readyz");
+    assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let v: serde_json::Value = r.json().await.expect("json");
+    assert_eq!(v, serde_json::json!({"status": "unavailable"}));
+    let r = http().get(s.url("/healthz")).send().await.expect("healthz");
+    assert_eq!(r.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn metrics_count_requests_by_route_and_tokens_by_grant() {
+    let s = start().await;
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let metrics_base = format!("http://{}", l.local_addr().expect("addr"));
+    let metrics = datacustodian::metrics::metrics_app(s.state.clone());
+    tokio::spawn(async move {
+        let _ = axum::serve(l, metrics).await;
+    });
+    let (st, _) = demo_token_form(&s, &[("grant_type", "client_credentials")]).await;
+    assert_eq!(st, StatusCode::OK);
+    let b = s.browser();
+    let rid = b.start(&authorize_url(&s, DEMO_SCOPE, None, None)).await;
+    b.csrf(&rid).await;
+    // Not on the public listener.
+    let r = http().get(s.url("/metrics")).send().await.expect("get");
+    assert_ne!(r.status(), StatusCode::OK);
+    let text = http()
+        .get(format!("{metrics_base}/metrics"))
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    for want in [
+        "datacustodian_http_requests_total{route=\"/oauth/token\",status=\"200\"} 1",
+        "datacustodian_http_requests_total{route=\"/api/consent/requests/{request_id}\",status=\"200\"} 1",
+        "datacustodian_http_request_duration_seconds_count{route=\"/oauth/token\"} 1",
+        "datacustodian_tokens_issued_total{grant_type=\"client_credentials\"} 1",
+        "datacustodian_shed_requests_total 0",
+    ] {
+        assert!(text.contains(want), "{want} missing from:\n{text}");
+    }
+    // No request id, no secret: only route templates.
+    assert!(!text.contains(&rid));
+}

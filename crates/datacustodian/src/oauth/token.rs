@@ -104,12 +104,14 @@ async fn handle(
             "this client is not registered for grant_type {grant_type}"
         )));
     }
-    match grant_type {
+    let issued = match grant_type {
         "authorization_code" => authorization_code(state, &client, &params).await,
         "refresh_token" => refresh(state, &client, &params).await,
         "client_credentials" => client_credentials(state, &client, &params).await,
         _ => password(state, &client, &params, ip).await,
-    }
+    }?;
+    state.metrics().record_token(grant_type);
+    Ok(issued)
 }
 
 struct Issued {

@@ -1,23 +1,22 @@
 //! Storage.
 //!
 //! [`Store`] is the boundary: handlers only call its methods and use the
-//! record types below; every SQL statement lives in [`sqlite`]. A PostgreSQL
-//! backend implements the same methods (the statements are plain SQL; the
-//! two places that need atomicity — code redemption and the consent
-//! decision — use `UPDATE … WHERE used_at IS NULL` / `decided_at IS NULL`
-//! and check the affected row count, which works the same way there).
+//! record types below; every SQL statement lives in [`sql`], one
+//! implementation for SQLite and PostgreSQL (chosen by the database URL)
+//! through sqlx's `Any` driver. See [`sql`] for how a statement must be
+//! written to run on both.
 //!
 //! Secrets never reach this layer in clear: callers pass keyed hashes
 //! (see [`crate::security::secrets`]).
 
-pub mod sqlite;
+pub mod sql;
 
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-pub use sqlite::Store;
-pub use sqlite::espi_data::{MeterUsage, ReadingRow, RegistrationUpdate, SummaryRow};
+pub use sql::espi_data::{MeterUsage, ReadingRow, RegistrationUpdate, SummaryRow};
+pub use sql::{Backend, Store};
 
 /// A storage failure. Its text is for logs only; responses never show it.
 #[derive(Debug)]
@@ -212,7 +211,7 @@ impl Client {
 }
 
 /// A customer (retail customer) of the utility.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Customer {
     /// Internal id (used in `customerResourceURI`).
     pub customer_id: String,
@@ -235,7 +234,7 @@ pub struct Customer {
 }
 
 /// A meter (usage point), identified by its service agreement id.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, sqlx::FromRow)]
 pub struct Meter {
     /// Service agreement id.
     pub said: String,
@@ -248,7 +247,7 @@ pub struct Meter {
 }
 
 /// A consent session (the `gbcd_session` cookie).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Session {
     /// Internal row id (never sent to the browser).
     pub session_id: String,
@@ -259,7 +258,7 @@ pub struct Session {
 }
 
 /// A recorded authorization request.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct AuthRequest {
     /// Internal row id.
     pub request_key: String,
@@ -430,7 +429,7 @@ pub enum RotateOutcome {
 }
 
 /// A one-time code challenge.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct OtpChallenge {
     /// Public id.
     pub challenge_id: String,
@@ -578,7 +577,7 @@ impl PurgeCounts {
 }
 
 /// Failed-attempt counter for one subject.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, sqlx::FromRow)]
 pub struct Throttle {
     /// Failures in the current window.
     pub failures: i64,

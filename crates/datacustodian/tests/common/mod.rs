@@ -1,5 +1,7 @@
 //! Test harness: the app served on 127.0.0.1:0 over a real SQLite file in a
-//! temp dir; a "browser" (reqwest with a cookie store, no redirects
+//! temp dir, or, when `DATACUSTODIAN_TEST_DATABASE` names a PostgreSQL
+//! server (`postgres://USER@HOST:PORT/postgres`; `scripts/with-postgres.sh`
+//! starts one), over a fresh database of its own on that server; a "browser" (reqwest with a cookie store, no redirects
 //! followed) driving the consent API; the `oauth2` crate as the third party.
 #![allow(dead_code)]
 
@@ -59,12 +61,93 @@ pub struct TestServer {
     pub sender: Arc<MemorySender>,
     pub seed: DemoSeed,
     pub db_path: PathBuf,
+    /// The database URL the server runs on (SQLite file or PostgreSQL).
+    pub db_url: String,
     pub dir: tempfile::TempDir,
+}
+
+/// Another server process on the same database (see
+/// [`TestServer::another_instance`]).
+pub struct Instance {
+    pub base: String,
+    pub state: AppState,
+}
+
+/// The PostgreSQL server the tests run on, if any.
+pub fn test_postgres() -> Option<String> {
+    std::env::var("DATACUSTODIAN_TEST_DATABASE")
+        .ok()
+        .filter(|u| u.starts_with("postgres"))
+}
+
+/// True when the tests run on PostgreSQL.
+pub fn on_postgres() -> bool {
+    test_postgres().is_some()
+}
+
+/// A fresh database for one test: on PostgreSQL a new, uniquely named
+/// database on the test server; otherwise a SQLite file in `dir`.
+pub async fn fresh_database(dir: &std::path::Path) -> String {
+    let Some(admin) = test_postgres() else {
+        return format!("sqlite://{}", dir.join("dc.sqlite").display());
+    };
+    static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let name = format!(
+        "dc_test_{}_{}_{}",
+        std::process::id(),
+        N.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("time")
+            .subsec_nanos()
+    );
+    sqlx::any::install_default_drivers();
+    let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&admin)
+        .await
+        .expect("connect to the test PostgreSQL server");
+    sqlx::Executor::execute(&mut conn, format!("CREATE DATABASE {name}").as_str())
+        .await
+        .expect("create database");
+    let _ = sqlx::Connection::close(conn).await;
+    let mut url = url::Url::parse(&admin).expect("DATACUSTODIAN_TEST_DATABASE");
+    url.set_path(&format!("/{name}"));
+    url.to_string()
 }
 
 impl TestServer {
     pub fn clock(&self) -> &Clock {
         self.state.clock()
+    }
+
+    /// A pool on the server's database, for tests that look at the rows
+    /// (`$1` placeholders: the same SQL runs on both stores).
+    pub async fn db(&self) -> sqlx::AnyPool {
+        sqlx::any::install_default_drivers();
+        sqlx::AnyPool::connect(&self.db_url).await.expect("db")
+    }
+
+    /// A second instance of the server: its own store (own connections)
+    /// on the same database, its own rate limiters, the same HMAC key and
+    /// configuration (one public URL, as behind a load balancer), served on
+    /// its own listener. Nothing in memory is shared with this one.
+    pub async fn another_instance(&self) -> Instance {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let base = format!("http://{}", listener.local_addr().expect("addr"));
+        let store = Store::open(&self.db_url).await.expect("open store");
+        let state = AppState::with_clock(
+            self.state.config().clone(),
+            store,
+            self.state.key().clone(),
+            self.sender.clone(),
+            Clock::system(),
+        );
+        let app = app(state.clone()).into_make_service_with_connect_info::<std::net::SocketAddr>();
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Instance { base, state }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -142,9 +225,8 @@ pub async fn start_with_sender(
     let mut config = Config::new(&base);
     config.argon2_cost = Argon2Cost::TestOnlyInsecure;
     f(&mut config);
-    let store = Store::open(&format!("sqlite://{}", db_path.display()))
-        .await
-        .expect("open store");
+    let db_url = fresh_database(dir.path()).await;
+    let store = Store::open(&db_url).await.expect("open store");
     let sender = memory;
     let state = AppState::with_clock(config, store, HmacKey::random(), otp, Clock::system());
     let seed = seed_demo(&state).await.expect("seed");
@@ -167,6 +249,7 @@ pub async fn start_with_sender(
         sender,
         seed,
         db_path,
+        db_url,
         dir,
     }
 }

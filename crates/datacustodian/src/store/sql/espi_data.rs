@@ -1,26 +1,26 @@
 //! Green Button data (issue 13): interval readings and bills per meter, and
-//! a third party's own registration (ApplicationInformation). Plain SQL:
-//! multi-row `INSERT … ON CONFLICT … DO UPDATE` works the same in
-//! PostgreSQL (`?` → `$n`).
+//! a third party's own registration (ApplicationInformation). The same SQL
+//! on SQLite and PostgreSQL (see the parent module): `$n` placeholders,
+//! multi-row `INSERT … ON CONFLICT … DO UPDATE`.
 
 use futures_util::StreamExt;
 use futures_util::stream::BoxStream;
-use sqlx::Row;
 
 use super::{Result, Store};
 use crate::store::StoreError;
 
 /// One interval reading.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::FromRow)]
 pub struct ReadingRow {
     /// Unix seconds, start of the interval.
+    #[sqlx(rename = "start_at")]
     pub start: i64,
     /// In the meter's reading unit (Wh, 1/1000 therm, litres).
     pub value: i64,
 }
 
 /// One bill (ESPI `UsageSummary`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct SummaryRow {
     /// Unix seconds.
     pub period_start: i64,
@@ -74,7 +74,7 @@ impl Store {
         let mut tx = self.writer.begin().await?;
         for m in usage {
             let owner: Option<String> =
-                sqlx::query_scalar("SELECT customer_id FROM meters WHERE said = ?")
+                sqlx::query_scalar("SELECT customer_id FROM meters WHERE said = $1")
                     .bind(&m.said)
                     .fetch_optional(&mut *tx)
                     .await?;
@@ -90,11 +90,15 @@ impl Store {
                         "INSERT INTO interval_readings (said, interval_length, start_at, value) VALUES ",
                     );
                     for i in 0..chunk.len() {
-                        sql.push_str(if i == 0 {
-                            "(?, ?, ?, ?)"
-                        } else {
-                            ", (?, ?, ?, ?)"
-                        });
+                        let n = 4 * i;
+                        let sep = if i == 0 { "" } else { ", " };
+                        sql.push_str(&format!(
+                            "{sep}(${}, ${}, ${}, ${})",
+                            n + 1,
+                            n + 2,
+                            n + 3,
+                            n + 4
+                        ));
                     }
                     sql.push_str(
                         " ON CONFLICT (said, interval_length, start_at) DO UPDATE SET value = excluded.value",
@@ -109,7 +113,7 @@ impl Store {
             for b in &m.summaries {
                 sqlx::query(
                     "INSERT INTO usage_summaries (said, period_start, period_duration, consumption, bill_amount, currency, issued_at)
-                     VALUES (?, ?, ?, ?, ?, ?, ?)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)
                      ON CONFLICT (said, period_start) DO UPDATE SET period_duration = excluded.period_duration,
                        consumption = excluded.consumption, bill_amount = excluded.bill_amount,
                        currency = excluded.currency, issued_at = excluded.issued_at",
@@ -131,18 +135,19 @@ impl Store {
 
     /// True when the meter has any reading.
     pub async fn has_readings(&self, said: &str) -> Result<bool> {
-        let n: Option<i64> =
-            sqlx::query_scalar("SELECT 1 FROM interval_readings WHERE said = ? LIMIT 1")
-                .bind(said)
-                .fetch_optional(&self.pool)
-                .await?;
+        let n: Option<i64> = sqlx::query_scalar(
+            "SELECT CAST(1 AS BIGINT) FROM interval_readings WHERE said = $1 LIMIT 1",
+        )
+        .bind(said)
+        .fetch_optional(&self.pool)
+        .await?;
         Ok(n.is_some())
     }
 
     /// The interval lengths (seconds) the meter has readings of, ascending.
     pub async fn reading_intervals(&self, said: &str) -> Result<Vec<i64>> {
         Ok(sqlx::query_scalar(
-            "SELECT DISTINCT interval_length FROM interval_readings WHERE said = ? ORDER BY interval_length",
+            "SELECT DISTINCT interval_length FROM interval_readings WHERE said = $1 ORDER BY interval_length",
         )
         .bind(said)
         .fetch_all(&self.pool)
@@ -159,9 +164,9 @@ impl Store {
         from: i64,
         to: i64,
     ) -> BoxStream<'_, Result<ReadingRow>> {
-        sqlx::query(
+        sqlx::query_as::<_, ReadingRow>(
             "SELECT start_at, value FROM interval_readings
-             WHERE said = ? AND interval_length = ? AND start_at >= ? AND start_at + interval_length <= ?
+             WHERE said = $1 AND interval_length = $2 AND start_at >= $3 AND start_at + interval_length <= $4
              ORDER BY start_at",
         )
         .bind(said.to_string())
@@ -169,41 +174,23 @@ impl Store {
         .bind(from)
         .bind(to)
         .fetch(&self.pool)
-        .map(|r| {
-            let r = r?;
-            Ok(ReadingRow {
-                start: r.try_get("start_at")?,
-                value: r.try_get("value")?,
-            })
-        })
+        .map(|r| Ok(r?))
         .boxed()
     }
 
     /// The bills of one meter whose period lies within `[from, to]`.
     pub async fn summaries(&self, said: &str, from: i64, to: i64) -> Result<Vec<SummaryRow>> {
-        let rows = sqlx::query(
+        Ok(sqlx::query_as(
             "SELECT period_start, period_duration, consumption, bill_amount, currency, issued_at
              FROM usage_summaries
-             WHERE said = ? AND period_start >= ? AND period_start + period_duration <= ?
+             WHERE said = $1 AND period_start >= $2 AND period_start + period_duration <= $3
              ORDER BY period_start",
         )
         .bind(said)
         .bind(from)
         .bind(to)
         .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(SummaryRow {
-                    period_start: r.try_get("period_start")?,
-                    period_duration: r.try_get("period_duration")?,
-                    consumption: r.try_get("consumption")?,
-                    bill_amount: r.try_get("bill_amount")?,
-                    currency: r.try_get("currency")?,
-                    issued_at: r.try_get("issued_at")?,
-                })
-            })
-            .collect()
+        .await?)
     }
 
     /// Updates what a client may change of its own registration; false when
@@ -214,8 +201,8 @@ impl Store {
         u: &RegistrationUpdate,
     ) -> Result<bool> {
         let r = sqlx::query(
-            "UPDATE clients SET name = ?, redirect_uris = ?, logo_uri = ?, client_uri = ?, policy_uri = ?, tos_uri = ?
-             WHERE client_id = ?",
+            "UPDATE clients SET name = $1, redirect_uris = $2, logo_uri = $3, client_uri = $4, policy_uri = $5, tos_uri = $6
+             WHERE client_id = $7",
         )
         .bind(&u.name)
         .bind(serde_json::to_string(&u.redirect_uris)?)

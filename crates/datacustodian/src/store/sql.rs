@@ -1,16 +1,28 @@
-//! The SQLite implementation of [`Store`]: WAL, foreign keys, `synchronous =
-//! FULL` (a commit survives a crash), a busy timeout so concurrent writers
-//! wait instead of failing. Transactions that must be atomic start with their
-//! `UPDATE`, so the write lock is taken before anything is read.
+//! The one implementation of [`Store`], on SQLite or PostgreSQL through
+//! sqlx's `Any` driver: the same SQL runs on both, so every guarantee holds
+//! on both.
+//!
+//! The SQL is written to the common subset: `$1`-style placeholders (SQLite
+//! reads them too), `BIGINT`/`INTEGER` seconds, `BLOB`/`BYTEA` hashes, `TEXT`
+//! (JSON arrays as text), `lower(col) = lower($n)` for case-insensitive
+//! matches, `INSERT … ON CONFLICT … DO UPDATE … WHERE … RETURNING`,
+//! `CAST(… AS INTEGER)` on the right of `<<`. Atomic steps are one
+//! `UPDATE … WHERE <still allowed>` whose affected row count (or
+//! `RETURNING`) decides: SQLite serializes writers (one writer connection,
+//! WAL); PostgreSQL (READ COMMITTED) takes the row lock and re-checks the
+//! `WHERE` after a concurrent writer commits, so two instances on one
+//! database race the same way two tasks in one process do.
+//!
+//! SQLite: WAL, foreign keys, `synchronous = FULL` (a commit survives a
+//! crash), a busy timeout so concurrent writers wait instead of failing,
+//! readers in one pool and a single writer connection in another.
+//! PostgreSQL: one pool; the migrations run under an advisory lock, so
+//! instances starting together apply each one once.
 
-use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
-    SqliteSynchronous,
-};
-use sqlx::{Row, Sqlite, Transaction};
+use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::{Any, AnyPool, FromRow, Row, Transaction};
 
 use super::{
     AuthRequest, Authorization, Client, ClientKind, CodeAttempt, CodeRow, Customer, Limit, Meter,
@@ -18,27 +30,61 @@ use super::{
     ScopeOfUse, Session, StoreError, Throttle, TokenKind, TokenRow,
 };
 
-/// The migrations, in order; `PRAGMA user_version` is the number applied.
-const MIGRATIONS: [&str; 3] = [
+/// The SQLite migrations, in order; `PRAGMA user_version` is the number
+/// applied.
+const SQLITE_MIGRATIONS: [&str; 3] = [
     include_str!("../../migrations/0001_initial.sql"),
     include_str!("../../migrations/0002_abuse_limits.sql"),
     include_str!("../../migrations/0003_espi_data.sql"),
 ];
-const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+/// The PostgreSQL migrations, the same numbers with the same effect;
+/// `schema_migrations` records the ones applied.
+const POSTGRES_MIGRATIONS: [&str; 3] = [
+    include_str!("../../migrations/postgres/0001_initial.sql"),
+    include_str!("../../migrations/postgres/0002_abuse_limits.sql"),
+    include_str!("../../migrations/postgres/0003_espi_data.sql"),
+];
+const SCHEMA_VERSION: i64 = SQLITE_MIGRATIONS.len() as i64;
+/// `pg_advisory_xact_lock` key of the migrations ("gbcmd" in ASCII).
+const MIGRATION_LOCK: i64 = 0x67_6263_6d64;
 
 type Result<T> = std::result::Result<T, StoreError>;
 
 pub mod espi_data;
 
+/// Which database a [`Store`] runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// A SQLite file (or memory).
+    Sqlite,
+    /// A PostgreSQL database.
+    Postgres,
+}
+
+impl Backend {
+    /// The backend a database URL names, if any.
+    pub fn of_url(url: &str) -> Option<Backend> {
+        if url.starts_with("sqlite:") {
+            Some(Backend::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Some(Backend::Postgres)
+        } else {
+            None
+        }
+    }
+}
+
 /// The storage boundary (see the [module docs](super)).
 ///
-/// Two pools on one file: readers (several connections, WAL lets them run
-/// beside the writer) and a single writer connection, so writes queue in
-/// the pool instead of spinning on SQLite's busy handler.
+/// On SQLite, two pools on one file: readers (several connections, WAL lets
+/// them run beside the writer) and a single writer connection, so writes
+/// queue in the pool instead of spinning on SQLite's busy handler. On
+/// PostgreSQL both are the same pool.
 #[derive(Debug, Clone)]
 pub struct Store {
-    pool: SqlitePool,
-    writer: SqlitePool,
+    pool: AnyPool,
+    writer: AnyPool,
+    backend: Backend,
 }
 
 fn json_vec<T: serde::de::DeserializeOwned>(s: &str) -> Result<Vec<T>> {
@@ -49,140 +95,184 @@ fn to_json<T: serde::Serialize>(v: &T) -> Result<String> {
     Ok(serde_json::to_string(v)?)
 }
 
-fn client_from_row(r: &SqliteRow) -> Result<Client> {
-    let kind: String = r.try_get("kind")?;
-    Ok(Client {
-        client_id: r.try_get("client_id")?,
-        secret_hash: r.try_get("secret_hash")?,
-        name: r.try_get("name")?,
-        kind: ClientKind::parse(&kind)
-            .ok_or_else(|| StoreError(format!("unknown client kind {kind:?}")))?,
-        redirect_uris: json_vec(&r.try_get::<String, _>("redirect_uris")?)?,
-        scopes: json_vec(&r.try_get::<String, _>("scopes")?)?,
-        scopes_of_use: json_vec::<ScopeOfUse>(&r.try_get::<String, _>("scopes_of_use")?)?,
-        frame_ancestors: json_vec(&r.try_get::<String, _>("frame_ancestors")?)?,
-        grant_types: json_vec(&r.try_get::<String, _>("grant_types")?)?,
-        logo_uri: r.try_get("logo_uri")?,
-        client_uri: r.try_get("client_uri")?,
-        policy_uri: r.try_get("policy_uri")?,
-        tos_uri: r.try_get("tos_uri")?,
-        require_pkce: r.try_get::<i64, _>("require_pkce")? != 0,
-        created_at: r.try_get("created_at")?,
-    })
+/// `clients` as stored (JSON arrays as text).
+#[derive(sqlx::FromRow)]
+struct ClientRow {
+    client_id: String,
+    secret_hash: Vec<u8>,
+    name: String,
+    kind: String,
+    redirect_uris: String,
+    scopes: String,
+    scopes_of_use: String,
+    frame_ancestors: String,
+    grant_types: String,
+    logo_uri: Option<String>,
+    client_uri: Option<String>,
+    policy_uri: Option<String>,
+    tos_uri: Option<String>,
+    require_pkce: i64,
+    created_at: i64,
 }
 
-fn customer_from_row(r: &SqliteRow) -> Result<Customer> {
-    Ok(Customer {
-        customer_id: r.try_get("customer_id")?,
-        username: r.try_get("username")?,
-        password_hash: r.try_get("password_hash")?,
-        display_name: r.try_get("display_name")?,
-        phone: r.try_get("phone")?,
-        email: r.try_get("email")?,
-        account_number: r.try_get("account_number")?,
-        zip: r.try_get("zip")?,
-        created_at: r.try_get("created_at")?,
-    })
+impl TryFrom<ClientRow> for Client {
+    type Error = StoreError;
+    fn try_from(r: ClientRow) -> Result<Client> {
+        Ok(Client {
+            kind: ClientKind::parse(&r.kind)
+                .ok_or_else(|| StoreError(format!("unknown client kind {:?}", r.kind)))?,
+            redirect_uris: json_vec(&r.redirect_uris)?,
+            scopes: json_vec(&r.scopes)?,
+            scopes_of_use: json_vec::<ScopeOfUse>(&r.scopes_of_use)?,
+            frame_ancestors: json_vec(&r.frame_ancestors)?,
+            grant_types: json_vec(&r.grant_types)?,
+            client_id: r.client_id,
+            secret_hash: r.secret_hash,
+            name: r.name,
+            logo_uri: r.logo_uri,
+            client_uri: r.client_uri,
+            policy_uri: r.policy_uri,
+            tos_uri: r.tos_uri,
+            require_pkce: r.require_pkce != 0,
+            created_at: r.created_at,
+        })
+    }
 }
 
-fn meter_from_row(r: &SqliteRow) -> Result<Meter> {
-    Ok(Meter {
-        said: r.try_get("said")?,
-        label: r.try_get("label")?,
-        address: r.try_get("address")?,
-        service_kind: r.try_get("service_kind")?,
-    })
+/// `authorizations` as stored (meters as JSON text).
+#[derive(sqlx::FromRow)]
+struct AuthorizationRow {
+    authorization_id: String,
+    client_id: String,
+    customer_id: String,
+    scope: String,
+    meters: String,
+    grant_type: String,
+    granted_at: i64,
+    end_date: i64,
+    history_length: Option<i64>,
+    revoked_at: Option<i64>,
 }
 
-fn request_from_row(r: &SqliteRow) -> Result<AuthRequest> {
-    Ok(AuthRequest {
-        request_key: r.try_get("request_key")?,
-        client_id: r.try_get("client_id")?,
-        redirect_uri: r.try_get("redirect_uri")?,
-        state: r.try_get("state")?,
-        scope: r.try_get("scope")?,
-        code_challenge: r.try_get("code_challenge")?,
-        session_id: r.try_get("session_id")?,
-        created_at: r.try_get("created_at")?,
-        expires_at: r.try_get("expires_at")?,
-        decided_at: r.try_get("decided_at")?,
-        outcome: r.try_get("outcome")?,
-    })
+impl TryFrom<AuthorizationRow> for Authorization {
+    type Error = StoreError;
+    fn try_from(r: AuthorizationRow) -> Result<Authorization> {
+        Ok(Authorization {
+            meters: json_vec(&r.meters)?,
+            authorization_id: r.authorization_id,
+            client_id: r.client_id,
+            customer_id: r.customer_id,
+            scope: r.scope,
+            grant_type: r.grant_type,
+            granted_at: r.granted_at,
+            end_date: r.end_date,
+            history_length: r.history_length,
+            revoked_at: r.revoked_at,
+        })
+    }
 }
 
-fn authorization_from_row(r: &SqliteRow) -> Result<Authorization> {
-    Ok(Authorization {
-        authorization_id: r.try_get("authorization_id")?,
-        client_id: r.try_get("client_id")?,
-        customer_id: r.try_get("customer_id")?,
-        scope: r.try_get("scope")?,
-        meters: json_vec(&r.try_get::<String, _>("meters")?)?,
-        grant_type: r.try_get("grant_type")?,
-        granted_at: r.try_get("granted_at")?,
-        end_date: r.try_get("end_date")?,
-        history_length: r.try_get("history_length")?,
-        revoked_at: r.try_get("revoked_at")?,
-    })
+/// A code joined with its authorization (see `redeem_code`).
+#[derive(sqlx::FromRow)]
+struct CodeJoinRow {
+    client_id: String,
+    authorization_id: String,
+    redirect_uri: String,
+    code_challenge: Option<String>,
+    expires_at: i64,
+    end_date: i64,
+    auth_revoked_at: Option<i64>,
+    scope: String,
 }
 
-fn code_from_row(r: &SqliteRow) -> Result<CodeRow> {
-    Ok(CodeRow {
-        client_id: r.try_get("client_id")?,
-        authorization_id: r.try_get("authorization_id")?,
-        redirect_uri: r.try_get("redirect_uri")?,
-        code_challenge: r.try_get("code_challenge")?,
-        expires_at: r.try_get("expires_at")?,
-        authorization_end: r.try_get("end_date")?,
-        authorization_revoked: r.try_get::<Option<i64>, _>("auth_revoked_at")?.is_some(),
-    })
+impl From<&CodeJoinRow> for CodeRow {
+    fn from(r: &CodeJoinRow) -> CodeRow {
+        CodeRow {
+            client_id: r.client_id.clone(),
+            authorization_id: r.authorization_id.clone(),
+            redirect_uri: r.redirect_uri.clone(),
+            code_challenge: r.code_challenge.clone(),
+            expires_at: r.expires_at,
+            authorization_end: r.end_date,
+            authorization_revoked: r.auth_revoked_at.is_some(),
+        }
+    }
 }
 
-fn token_from_row(r: &SqliteRow) -> Result<TokenRow> {
-    let kind: String = r.try_get("kind")?;
-    Ok(TokenRow {
-        kind: TokenKind::parse(&kind)
-            .ok_or_else(|| StoreError(format!("unknown token kind {kind:?}")))?,
-        client_id: r.try_get("client_id")?,
-        authorization_id: r.try_get("authorization_id")?,
-        family_id: r.try_get("family_id")?,
-        scope: r.try_get("scope")?,
-        created_at: r.try_get("created_at")?,
-        expires_at: r.try_get("expires_at")?,
-        used_at: r.try_get("used_at")?,
-        revoked_at: r.try_get("revoked_at")?,
-        customer_id: r.try_get("customer_id")?,
-        authorization_end: r.try_get("end_date")?,
-        authorization_revoked: r.try_get::<Option<i64>, _>("auth_revoked_at")?.is_some(),
-    })
+/// A token joined with its authorization ([`TOKEN_SELECT`]).
+#[derive(sqlx::FromRow)]
+struct TokenJoinRow {
+    kind: String,
+    client_id: String,
+    authorization_id: Option<String>,
+    family_id: Option<String>,
+    scope: String,
+    created_at: i64,
+    expires_at: Option<i64>,
+    used_at: Option<i64>,
+    revoked_at: Option<i64>,
+    customer_id: Option<String>,
+    end_date: Option<i64>,
+    auth_revoked_at: Option<i64>,
 }
 
-fn otp_from_row(r: &SqliteRow) -> Result<OtpChallenge> {
-    Ok(OtpChallenge {
-        challenge_id: r.try_get("challenge_id")?,
-        request_key: r.try_get("request_key")?,
-        session_id: r.try_get("session_id")?,
-        customer_id: r.try_get("customer_id")?,
-        channel: r.try_get("channel")?,
-        contact_hash: r.try_get("contact_hash")?,
-        code_hash: r.try_get("code_hash")?,
-        sent_to: r.try_get("sent_to")?,
-        created_at: r.try_get("created_at")?,
-        expires_at: r.try_get("expires_at")?,
-        last_sent_at: r.try_get("last_sent_at")?,
-        used_at: r.try_get("used_at")?,
-        failures: r.try_get("failures")?,
-        throttled_until: r.try_get("throttled_until")?,
-    })
+impl TryFrom<TokenJoinRow> for TokenRow {
+    type Error = StoreError;
+    fn try_from(r: TokenJoinRow) -> Result<TokenRow> {
+        Ok(TokenRow {
+            kind: TokenKind::parse(&r.kind)
+                .ok_or_else(|| StoreError(format!("unknown token kind {:?}", r.kind)))?,
+            client_id: r.client_id,
+            authorization_id: r.authorization_id,
+            family_id: r.family_id,
+            scope: r.scope,
+            created_at: r.created_at,
+            expires_at: r.expires_at,
+            used_at: r.used_at,
+            revoked_at: r.revoked_at,
+            customer_id: r.customer_id,
+            authorization_end: r.end_date,
+            authorization_revoked: r.auth_revoked_at.is_some(),
+        })
+    }
+}
+
+fn client_from_row(r: &AnyRow) -> Result<Client> {
+    ClientRow::from_row(r)?.try_into()
+}
+
+fn authorization_from_row(r: &AnyRow) -> Result<Authorization> {
+    AuthorizationRow::from_row(r)?.try_into()
+}
+
+fn token_from_row(r: &AnyRow) -> Result<TokenRow> {
+    TokenJoinRow::from_row(r)?.try_into()
+}
+
+fn customer_from_row(r: &AnyRow) -> Result<Customer> {
+    Ok(Customer::from_row(r)?)
+}
+
+fn meter_from_row(r: &AnyRow) -> Result<Meter> {
+    Ok(Meter::from_row(r)?)
+}
+
+fn request_from_row(r: &AnyRow) -> Result<AuthRequest> {
+    Ok(AuthRequest::from_row(r)?)
+}
+
+fn otp_from_row(r: &AnyRow) -> Result<OtpChallenge> {
+    Ok(OtpChallenge::from_row(r)?)
 }
 
 const TOKEN_SELECT: &str = "SELECT t.kind, t.client_id, t.authorization_id, t.family_id, t.scope, \
      t.created_at, t.expires_at, t.used_at, t.revoked_at, a.customer_id, a.end_date, \
      a.revoked_at AS auth_revoked_at \
      FROM tokens t LEFT JOIN authorizations a ON a.authorization_id = t.authorization_id \
-     WHERE t.token_hash = ?";
+     WHERE t.token_hash = $1";
 
 async fn insert_token_tx(
-    tx: &mut Transaction<'_, Sqlite>,
+    tx: &mut Transaction<'_, Any>,
     t: &NewToken,
     client_id: &str,
     authorization_id: Option<&str>,
@@ -192,7 +282,7 @@ async fn insert_token_tx(
 ) -> Result<()> {
     sqlx::query(
         "INSERT INTO tokens (token_hash, kind, client_id, authorization_id, family_id, scope, \
-         created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+         created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(&t.token_hash)
     .bind(t.kind.as_str())
@@ -207,19 +297,15 @@ async fn insert_token_tx(
     Ok(())
 }
 
-async fn revoke_family_tx(
-    tx: &mut Transaction<'_, Sqlite>,
-    family_id: &str,
-    now: i64,
-) -> Result<()> {
+async fn revoke_family_tx(tx: &mut Transaction<'_, Any>, family_id: &str, now: i64) -> Result<()> {
     sqlx::query(
-        "UPDATE token_families SET revoked_at = ? WHERE family_id = ? AND revoked_at IS NULL",
+        "UPDATE token_families SET revoked_at = $1 WHERE family_id = $2 AND revoked_at IS NULL",
     )
     .bind(now)
     .bind(family_id)
     .execute(&mut **tx)
     .await?;
-    sqlx::query("UPDATE tokens SET revoked_at = ? WHERE family_id = ? AND revoked_at IS NULL")
+    sqlx::query("UPDATE tokens SET revoked_at = $1 WHERE family_id = $2 AND revoked_at IS NULL")
         .bind(now)
         .bind(family_id)
         .execute(&mut **tx)
@@ -228,43 +314,92 @@ async fn revoke_family_tx(
 }
 
 impl Store {
-    /// Opens (creating if missing) the database at `url`
-    /// (`sqlite://path`, `sqlite:path` or `sqlite::memory:`) and applies the
-    /// schema.
+    /// Opens the database at `url` and applies the schema: SQLite
+    /// (`sqlite://path`, `sqlite:path` or `sqlite::memory:`; the file is
+    /// created when missing) or PostgreSQL (`postgres://…`; the database must
+    /// exist).
     pub async fn open(url: &str) -> Result<Store> {
-        let memory = url.contains(":memory:");
-        let opts = SqliteConnectOptions::from_str(url)
-            .map_err(|e| StoreError(format!("bad database URL {url:?}: {e}")))?
-            .create_if_missing(true)
-            .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(15))
-            .synchronous(SqliteSynchronous::Full);
-        let opts = if memory {
-            opts
+        sqlx::any::install_default_drivers();
+        match Backend::of_url(url) {
+            Some(Backend::Sqlite) => Store::open_sqlite(url).await,
+            Some(Backend::Postgres) => Store::open_postgres(url).await,
+            None => Err(StoreError(format!(
+                "bad database URL {url:?}: expected sqlite:… or postgres://…"
+            ))),
+        }
+    }
+
+    async fn open_sqlite(url: &str) -> Result<Store> {
+        let memory = url.contains(":memory:") || url.contains("mode=memory");
+        // Create the file when missing (the URL may say otherwise).
+        let url = if memory || url.contains("mode=") {
+            url.to_string()
+        } else if url.contains('?') {
+            format!("{url}&mode=rwc")
         } else {
-            opts.journal_mode(SqliteJournalMode::Wal)
+            format!("{url}?mode=rwc")
         };
         let options = |n: u32| {
-            SqlitePoolOptions::new()
+            AnyPoolOptions::new()
                 .max_connections(n)
                 .min_connections(1)
                 .idle_timeout(None)
                 .max_lifetime(None)
                 .acquire_timeout(Duration::from_secs(30))
+                .after_connect(|conn, _| {
+                    Box::pin(async move {
+                        for pragma in [
+                            "PRAGMA foreign_keys = ON",
+                            "PRAGMA busy_timeout = 15000",
+                            "PRAGMA synchronous = FULL",
+                        ] {
+                            sqlx::Executor::execute(&mut *conn, pragma).await?;
+                        }
+                        Ok(())
+                    })
+                })
         };
-        let writer = options(1).connect_with(opts.clone()).await?;
+        let writer = options(1)
+            .connect(&url)
+            .await
+            .map_err(|e| StoreError(format!("cannot open {url:?}: {e}")))?;
+        if !memory {
+            sqlx::raw_sql("PRAGMA journal_mode = WAL")
+                .execute(&writer)
+                .await?;
+        }
         // Migrate before the readers connect: a reader that saw the old
         // schema would describe `SELECT *` with the old columns.
-        Store::migrate(&writer).await?;
+        Store::migrate_sqlite(&writer).await?;
         let pool = if memory {
             writer.clone()
         } else {
-            options(8).connect_with(opts).await?
+            options(8).connect(&url).await?
         };
-        Ok(Store { pool, writer })
+        Ok(Store {
+            pool,
+            writer,
+            backend: Backend::Sqlite,
+        })
     }
 
-    async fn migrate(writer: &SqlitePool) -> Result<()> {
+    async fn open_postgres(url: &str) -> Result<Store> {
+        let pool = AnyPoolOptions::new()
+            .max_connections(16)
+            .min_connections(1)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect(url)
+            .await
+            .map_err(|e| StoreError(format!("cannot connect to PostgreSQL: {e}")))?;
+        Store::migrate_postgres(&pool).await?;
+        Ok(Store {
+            writer: pool.clone(),
+            pool,
+            backend: Backend::Postgres,
+        })
+    }
+
+    async fn migrate_sqlite(writer: &AnyPool) -> Result<()> {
         let version: i64 = sqlx::query_scalar("PRAGMA user_version")
             .fetch_one(writer)
             .await?;
@@ -273,7 +408,11 @@ impl Store {
                 "the database schema is version {version}, newer than this server's {SCHEMA_VERSION}"
             )));
         }
-        for (i, sql) in MIGRATIONS.iter().enumerate().skip(version.max(0) as usize) {
+        for (i, sql) in SQLITE_MIGRATIONS
+            .iter()
+            .enumerate()
+            .skip(version.max(0) as usize)
+        {
             let mut tx = writer.begin().await?;
             sqlx::raw_sql(sql).execute(&mut *tx).await?;
             sqlx::raw_sql(&format!("PRAGMA user_version = {}", i + 1))
@@ -284,7 +423,72 @@ impl Store {
         Ok(())
     }
 
-    /// Closes the pool (flushes the WAL on the last connection).
+    /// Applies the PostgreSQL migrations not yet recorded, all in one
+    /// transaction holding an advisory lock: instances starting together
+    /// wait for each other and apply each migration once.
+    async fn migrate_postgres(pool: &AnyPool) -> Result<()> {
+        let mut tx = pool.begin().await?;
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(MIGRATION_LOCK)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::raw_sql(
+            "CREATE TABLE IF NOT EXISTS schema_migrations \
+             (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)",
+        )
+        .execute(&mut *tx)
+        .await?;
+        let version: i64 =
+            sqlx::query_scalar("SELECT COALESCE(MAX(version), 0) FROM schema_migrations")
+                .fetch_one(&mut *tx)
+                .await?;
+        if version > SCHEMA_VERSION {
+            return Err(StoreError(format!(
+                "the database schema is version {version}, newer than this server's {SCHEMA_VERSION}"
+            )));
+        }
+        for (i, sql) in POSTGRES_MIGRATIONS
+            .iter()
+            .enumerate()
+            .skip(version.max(0) as usize)
+        {
+            sqlx::raw_sql(sql).execute(&mut *tx).await?;
+            sqlx::query(
+                "INSERT INTO schema_migrations (version, applied_at) \
+                 VALUES ($1, CAST(EXTRACT(EPOCH FROM now()) AS BIGINT))",
+            )
+            .bind(i as i64 + 1)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The database this store runs on.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Readiness: the database answers and its schema is this server's
+    /// (every migration applied, none newer). `Ok(false)`: another schema.
+    pub async fn ready(&self) -> Result<bool> {
+        let version: i64 = match self.backend {
+            Backend::Sqlite => {
+                sqlx::query_scalar("PRAGMA user_version")
+                    .fetch_one(&self.pool)
+                    .await?
+            }
+            Backend::Postgres => {
+                sqlx::query_scalar("SELECT COALESCE(MAX(version), 0) FROM schema_migrations")
+                    .fetch_one(&self.pool)
+                    .await?
+            }
+        };
+        Ok(version == SCHEMA_VERSION)
+    }
+
+    /// Closes the pools (on SQLite, flushes the WAL on the last connection).
     pub async fn close(&self) {
         self.pool.close().await;
         self.writer.close().await;
@@ -297,7 +501,7 @@ impl Store {
         sqlx::query(
             "INSERT INTO clients (client_id, secret_hash, name, kind, redirect_uris, scopes, \
              scopes_of_use, frame_ancestors, grant_types, logo_uri, client_uri, policy_uri, \
-             tos_uri, require_pkce, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             tos_uri, require_pkce, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
         )
         .bind(&c.client_id)
         .bind(&c.secret_hash)
@@ -321,7 +525,7 @@ impl Store {
 
     /// One client.
     pub async fn client(&self, client_id: &str) -> Result<Option<Client>> {
-        let row = sqlx::query("SELECT * FROM clients WHERE client_id = ?")
+        let row = sqlx::query("SELECT * FROM clients WHERE client_id = $1")
             .bind(client_id)
             .fetch_optional(&self.pool)
             .await?;
@@ -338,7 +542,7 @@ impl Store {
 
     /// Replaces a client's secret hash; false when there is no such client.
     pub async fn set_client_secret(&self, client_id: &str, secret_hash: &[u8]) -> Result<bool> {
-        let r = sqlx::query("UPDATE clients SET secret_hash = ? WHERE client_id = ?")
+        let r = sqlx::query("UPDATE clients SET secret_hash = $1 WHERE client_id = $2")
             .bind(secret_hash)
             .bind(client_id)
             .execute(&self.writer)
@@ -349,7 +553,7 @@ impl Store {
     /// Turns a client's PKCE requirement on or off; false when there is no
     /// such client.
     pub async fn set_client_require_pkce(&self, client_id: &str, on: bool) -> Result<bool> {
-        let r = sqlx::query("UPDATE clients SET require_pkce = ? WHERE client_id = ?")
+        let r = sqlx::query("UPDATE clients SET require_pkce = $1 WHERE client_id = $2")
             .bind(i64::from(on))
             .bind(client_id)
             .execute(&self.writer)
@@ -359,7 +563,7 @@ impl Store {
 
     /// Removes a client and everything issued to it.
     pub async fn delete_client(&self, client_id: &str) -> Result<bool> {
-        let r = sqlx::query("DELETE FROM clients WHERE client_id = ?")
+        let r = sqlx::query("DELETE FROM clients WHERE client_id = $1")
             .bind(client_id)
             .execute(&self.writer)
             .await?;
@@ -373,7 +577,7 @@ impl Store {
         let mut tx = self.writer.begin().await?;
         sqlx::query(
             "INSERT INTO customers (customer_id, username, password_hash, display_name, phone, \
-             email, account_number, zip, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             email, account_number, zip, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(&c.customer_id)
         .bind(&c.username)
@@ -389,7 +593,7 @@ impl Store {
         for (i, m) in meters.iter().enumerate() {
             sqlx::query(
                 "INSERT INTO meters (said, customer_id, label, address, service_kind, position) \
-                 VALUES (?, ?, ?, ?, ?, ?)",
+                 VALUES ($1, $2, $3, $4, $5, $6)",
             )
             .bind(&m.said)
             .bind(&c.customer_id)
@@ -406,7 +610,7 @@ impl Store {
 
     /// One customer by id.
     pub async fn customer(&self, customer_id: &str) -> Result<Option<Customer>> {
-        let row = sqlx::query("SELECT * FROM customers WHERE customer_id = ?")
+        let row = sqlx::query("SELECT * FROM customers WHERE customer_id = $1")
             .bind(customer_id)
             .fetch_optional(&self.pool)
             .await?;
@@ -415,7 +619,7 @@ impl Store {
 
     /// One customer by username (exact, case-insensitive).
     pub async fn customer_by_username(&self, username: &str) -> Result<Option<Customer>> {
-        let row = sqlx::query("SELECT * FROM customers WHERE username = ? COLLATE NOCASE")
+        let row = sqlx::query("SELECT * FROM customers WHERE lower(username) = lower($1)")
             .bind(username)
             .fetch_optional(&self.pool)
             .await?;
@@ -433,7 +637,7 @@ impl Store {
     /// Customers whose account number is this one (the caller compares ZIPs
     /// in constant time).
     pub async fn customers_by_account(&self, account_number: &str) -> Result<Vec<Customer>> {
-        let rows = sqlx::query("SELECT * FROM customers WHERE account_number = ?")
+        let rows = sqlx::query("SELECT * FROM customers WHERE account_number = $1")
             .bind(account_number)
             .fetch_all(&self.pool)
             .await?;
@@ -442,7 +646,7 @@ impl Store {
 
     /// Customers with this exact (normalized) phone number.
     pub async fn customers_by_phone(&self, phone: &str) -> Result<Vec<Customer>> {
-        let rows = sqlx::query("SELECT * FROM customers WHERE phone = ?")
+        let rows = sqlx::query("SELECT * FROM customers WHERE phone = $1")
             .bind(phone)
             .fetch_all(&self.pool)
             .await?;
@@ -451,7 +655,7 @@ impl Store {
 
     /// Customers with this email (case-insensitive).
     pub async fn customers_by_email(&self, email: &str) -> Result<Vec<Customer>> {
-        let rows = sqlx::query("SELECT * FROM customers WHERE email = ? COLLATE NOCASE")
+        let rows = sqlx::query("SELECT * FROM customers WHERE lower(email) = lower($1)")
             .bind(email)
             .fetch_all(&self.pool)
             .await?;
@@ -460,7 +664,7 @@ impl Store {
 
     /// Removes a customer (their meters, authorizations and tokens go too).
     pub async fn delete_customer(&self, customer_id_or_username: &str) -> Result<bool> {
-        let r = sqlx::query("DELETE FROM customers WHERE customer_id = ? OR username = ?")
+        let r = sqlx::query("DELETE FROM customers WHERE customer_id = $1 OR username = $2")
             .bind(customer_id_or_username)
             .bind(customer_id_or_username)
             .execute(&self.writer)
@@ -470,7 +674,7 @@ impl Store {
 
     /// A customer's meters, in registration order.
     pub async fn meters(&self, customer_id: &str) -> Result<Vec<Meter>> {
-        let rows = sqlx::query("SELECT * FROM meters WHERE customer_id = ? ORDER BY position")
+        let rows = sqlx::query("SELECT * FROM meters WHERE customer_id = $1 ORDER BY position")
             .bind(customer_id)
             .fetch_all(&self.pool)
             .await?;
@@ -479,7 +683,7 @@ impl Store {
 
     /// True when this SAID is registered (to anyone).
     pub async fn meter_exists(&self, said: &str) -> Result<bool> {
-        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM meters WHERE said = ?")
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM meters WHERE said = $1")
             .bind(said)
             .fetch_one(&self.pool)
             .await?;
@@ -498,7 +702,7 @@ impl Store {
     ) -> Result<()> {
         sqlx::query(
             "INSERT INTO consent_sessions (session_id, token_hash, created_at, expires_at) \
-             VALUES (?, ?, ?, ?)",
+             VALUES ($1, $2, $3, $4)",
         )
         .bind(session_id)
         .bind(token_hash)
@@ -513,20 +717,13 @@ impl Store {
     pub async fn session_by_token(&self, token_hash: &[u8], now: i64) -> Result<Option<Session>> {
         let row = sqlx::query(
             "SELECT session_id, customer_id, expires_at FROM consent_sessions \
-             WHERE token_hash = ? AND expires_at > ?",
+             WHERE token_hash = $1 AND expires_at > $2",
         )
         .bind(token_hash)
         .bind(now)
         .fetch_optional(&self.pool)
         .await?;
-        row.map(|r| {
-            Ok(Session {
-                session_id: r.try_get("session_id")?,
-                customer_id: r.try_get("customer_id")?,
-                expires_at: r.try_get("expires_at")?,
-            })
-        })
-        .transpose()
+        Ok(row.as_ref().map(Session::from_row).transpose()?)
     }
 
     /// Signs a session in and rotates its cookie value.
@@ -538,8 +735,8 @@ impl Store {
         now: i64,
     ) -> Result<()> {
         sqlx::query(
-            "UPDATE consent_sessions SET customer_id = ?, signed_in_at = ?, token_hash = ? \
-             WHERE session_id = ?",
+            "UPDATE consent_sessions SET customer_id = $1, signed_in_at = $2, token_hash = $3 \
+             WHERE session_id = $4",
         )
         .bind(customer_id)
         .bind(now)
@@ -552,7 +749,7 @@ impl Store {
 
     /// Ends a session.
     pub async fn delete_session(&self, session_id: &str) -> Result<()> {
-        sqlx::query("DELETE FROM consent_sessions WHERE session_id = ?")
+        sqlx::query("DELETE FROM consent_sessions WHERE session_id = $1")
             .bind(session_id)
             .execute(&self.writer)
             .await?;
@@ -566,7 +763,7 @@ impl Store {
         sqlx::query(
             "INSERT INTO auth_requests (request_key, id_hash, client_id, redirect_uri, state, \
              scope, code_challenge, session_id, created_at, expires_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
         .bind(&r.request_key)
         .bind(id_hash)
@@ -585,7 +782,7 @@ impl Store {
 
     /// The request whose public id hashes to `id_hash`.
     pub async fn request_by_id(&self, id_hash: &[u8]) -> Result<Option<AuthRequest>> {
-        let row = sqlx::query("SELECT * FROM auth_requests WHERE id_hash = ?")
+        let row = sqlx::query("SELECT * FROM auth_requests WHERE id_hash = $1")
             .bind(id_hash)
             .fetch_optional(&self.pool)
             .await?;
@@ -596,7 +793,7 @@ impl Store {
     /// bound (to any session).
     pub async fn bind_request(&self, request_key: &str, session_id: &str) -> Result<bool> {
         let r = sqlx::query(
-            "UPDATE auth_requests SET session_id = ? WHERE request_key = ? AND session_id IS NULL",
+            "UPDATE auth_requests SET session_id = $1 WHERE request_key = $2 AND session_id IS NULL",
         )
         .bind(session_id)
         .bind(request_key)
@@ -614,8 +811,8 @@ impl Store {
         now: i64,
     ) -> Result<bool> {
         let r = sqlx::query(
-            "UPDATE auth_requests SET decided_at = ?, outcome = 'declined' \
-             WHERE request_key = ? AND session_id = ? AND decided_at IS NULL AND expires_at > ?",
+            "UPDATE auth_requests SET decided_at = $1, outcome = 'declined' \
+             WHERE request_key = $2 AND session_id = $3 AND decided_at IS NULL AND expires_at > $4",
         )
         .bind(now)
         .bind(request_key)
@@ -640,8 +837,8 @@ impl Store {
     ) -> Result<bool> {
         let mut tx = self.writer.begin().await?;
         let r = sqlx::query(
-            "UPDATE auth_requests SET decided_at = ?, outcome = 'authorized' \
-             WHERE request_key = ? AND session_id = ? AND decided_at IS NULL AND expires_at > ?",
+            "UPDATE auth_requests SET decided_at = $1, outcome = 'authorized' \
+             WHERE request_key = $2 AND session_id = $3 AND decided_at IS NULL AND expires_at > $4",
         )
         .bind(now)
         .bind(request_key)
@@ -655,7 +852,7 @@ impl Store {
         }
         insert_authorization_tx(&mut tx, a).await?;
         let req = sqlx::query(
-            "SELECT redirect_uri, code_challenge FROM auth_requests WHERE request_key = ?",
+            "SELECT redirect_uri, code_challenge FROM auth_requests WHERE request_key = $1",
         )
         .bind(request_key)
         .fetch_one(&mut *tx)
@@ -664,7 +861,7 @@ impl Store {
         let code_challenge: Option<String> = req.try_get("code_challenge")?;
         sqlx::query(
             "INSERT INTO auth_codes (code_hash, client_id, authorization_id, redirect_uri, \
-             code_challenge, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+             code_challenge, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(code_hash)
         .bind(&a.client_id)
@@ -683,7 +880,7 @@ impl Store {
 
     /// One authorization.
     pub async fn authorization(&self, authorization_id: &str) -> Result<Option<Authorization>> {
-        let row = sqlx::query("SELECT * FROM authorizations WHERE authorization_id = ?")
+        let row = sqlx::query("SELECT * FROM authorizations WHERE authorization_id = $1")
             .bind(authorization_id)
             .fetch_optional(&self.pool)
             .await?;
@@ -696,7 +893,7 @@ impl Store {
         customer_id: &str,
     ) -> Result<Vec<Authorization>> {
         let rows = sqlx::query(
-            "SELECT * FROM authorizations WHERE customer_id = ? ORDER BY granted_at DESC, authorization_id",
+            "SELECT * FROM authorizations WHERE customer_id = $1 ORDER BY granted_at DESC, authorization_id",
         )
         .bind(customer_id)
         .fetch_all(&self.pool)
@@ -707,7 +904,7 @@ impl Store {
     /// A client's authorizations, newest first.
     pub async fn authorizations_of_client(&self, client_id: &str) -> Result<Vec<Authorization>> {
         let rows = sqlx::query(
-            "SELECT * FROM authorizations WHERE client_id = ? ORDER BY granted_at DESC, authorization_id",
+            "SELECT * FROM authorizations WHERE client_id = $1 ORDER BY granted_at DESC, authorization_id",
         )
         .bind(client_id)
         .fetch_all(&self.pool)
@@ -726,8 +923,8 @@ impl Store {
     ) -> Result<Option<bool>> {
         let mut tx = self.writer.begin().await?;
         let r = sqlx::query(
-            "UPDATE authorizations SET revoked_at = ? \
-             WHERE authorization_id = ? AND customer_id = ? AND revoked_at IS NULL",
+            "UPDATE authorizations SET revoked_at = $1 \
+             WHERE authorization_id = $2 AND customer_id = $3 AND revoked_at IS NULL",
         )
         .bind(now)
         .bind(authorization_id)
@@ -737,7 +934,7 @@ impl Store {
         let changed = r.rows_affected() == 1;
         if !changed {
             let n: i64 = sqlx::query_scalar(
-                "SELECT COUNT(*) FROM authorizations WHERE authorization_id = ? AND customer_id = ?",
+                "SELECT COUNT(*) FROM authorizations WHERE authorization_id = $1 AND customer_id = $2",
             )
             .bind(authorization_id)
             .bind(customer_id)
@@ -747,14 +944,14 @@ impl Store {
             return Ok(if n == 1 { Some(false) } else { None });
         }
         sqlx::query(
-            "UPDATE tokens SET revoked_at = ? WHERE authorization_id = ? AND revoked_at IS NULL",
+            "UPDATE tokens SET revoked_at = $1 WHERE authorization_id = $2 AND revoked_at IS NULL",
         )
         .bind(now)
         .bind(authorization_id)
         .execute(&mut *tx)
         .await?;
         sqlx::query(
-            "UPDATE token_families SET revoked_at = ? WHERE authorization_id = ? AND revoked_at IS NULL",
+            "UPDATE token_families SET revoked_at = $1 WHERE authorization_id = $2 AND revoked_at IS NULL",
         )
         .bind(now)
         .bind(authorization_id)
@@ -809,7 +1006,7 @@ impl Store {
     ) -> Result<RedeemOutcome<E>> {
         let mut tx = self.writer.begin().await?;
         let r = sqlx::query(
-            "UPDATE auth_codes SET used_at = ? WHERE code_hash = ? AND client_id = ? AND used_at IS NULL",
+            "UPDATE auth_codes SET used_at = $1 WHERE code_hash = $2 AND client_id = $3 AND used_at IS NULL",
         )
         .bind(now)
         .bind(code_hash)
@@ -820,7 +1017,7 @@ impl Store {
             "SELECT c.client_id, c.authorization_id, c.redirect_uri, c.code_challenge, \
              c.expires_at, c.used_at, a.end_date, a.revoked_at AS auth_revoked_at, a.scope \
              FROM auth_codes c JOIN authorizations a ON a.authorization_id = c.authorization_id \
-             WHERE c.code_hash = ? AND c.client_id = ?",
+             WHERE c.code_hash = $1 AND c.client_id = $2",
         )
         .bind(code_hash)
         .bind(client_id)
@@ -833,7 +1030,7 @@ impl Store {
         if r.rows_affected() != 1 {
             // Used before: revoke everything issued from this code.
             let families: Vec<String> =
-                sqlx::query_scalar("SELECT family_id FROM token_families WHERE code_hash = ?")
+                sqlx::query_scalar("SELECT family_id FROM token_families WHERE code_hash = $1")
                     .bind(code_hash)
                     .fetch_all(&mut *tx)
                     .await?;
@@ -843,8 +1040,9 @@ impl Store {
             tx.commit().await?;
             return Ok(RedeemOutcome::Reused);
         }
-        let code = code_from_row(&row)?;
-        let scope: String = row.try_get("scope")?;
+        let joined = CodeJoinRow::from_row(&row)?;
+        let code = CodeRow::from(&joined);
+        let scope = joined.scope;
         if let Err(e) = check(&code) {
             // The code stays consumed: a failed attempt burns it.
             tx.commit().await?;
@@ -912,9 +1110,9 @@ impl Store {
     ) -> Result<RotateOutcome> {
         let mut tx = self.writer.begin().await?;
         let r = sqlx::query(
-            "UPDATE tokens SET used_at = ? WHERE token_hash = ? AND kind = 'refresh_token' \
-             AND client_id = ? AND used_at IS NULL AND revoked_at IS NULL \
-             AND (expires_at IS NULL OR expires_at > ?)",
+            "UPDATE tokens SET used_at = $1 WHERE token_hash = $2 AND kind = 'refresh_token' \
+             AND client_id = $3 AND used_at IS NULL AND revoked_at IS NULL \
+             AND (expires_at IS NULL OR expires_at > $4)",
         )
         .bind(now)
         .bind(token_hash)
@@ -980,7 +1178,7 @@ impl Store {
     pub async fn revoke_token(&self, token_hash: &[u8], client_id: &str, now: i64) -> Result<()> {
         let mut tx = self.writer.begin().await?;
         let r = sqlx::query(
-            "UPDATE tokens SET revoked_at = COALESCE(revoked_at, ?) WHERE token_hash = ? AND client_id = ?",
+            "UPDATE tokens SET revoked_at = COALESCE(revoked_at, $1) WHERE token_hash = $2 AND client_id = $3",
         )
         .bind(now)
         .bind(token_hash)
@@ -988,7 +1186,7 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         if r.rows_affected() == 1 {
-            let row = sqlx::query("SELECT kind, family_id FROM tokens WHERE token_hash = ?")
+            let row = sqlx::query("SELECT kind, family_id FROM tokens WHERE token_hash = $1")
                 .bind(token_hash)
                 .fetch_one(&mut *tx)
                 .await?;
@@ -1018,7 +1216,7 @@ impl Store {
         limit: Limit,
     ) -> Result<Reservation> {
         let mut tx = self.writer.begin().await?;
-        for key in send_keys {
+        for key in in_lock_order(send_keys) {
             if let Reservation::Refused(wait) =
                 reserve_tx(&mut tx, key, limit, c.last_sent_at).await?
             {
@@ -1118,7 +1316,7 @@ impl Store {
                 ResendOutcome::TooSoon((last + resend_after - now).max(1))
             });
         }
-        for key in send_keys {
+        for key in in_lock_order(send_keys) {
             if let Reservation::Refused(wait) = reserve_tx(&mut tx, key, limit, now).await? {
                 tx.rollback().await?;
                 return Ok(ResendOutcome::TooMany(wait));
@@ -1262,14 +1460,7 @@ impl Store {
             .bind(key_hash)
             .fetch_optional(&self.pool)
             .await?;
-        row.map(|r| {
-            Ok(Throttle {
-                failures: r.try_get("failures")?,
-                first_failure_at: r.try_get("first_failure_at")?,
-                blocked_until: r.try_get("blocked_until")?,
-            })
-        })
-        .transpose()
+        Ok(row.as_ref().map(Throttle::from_row).transpose()?)
     }
 
     /// Reserves one attempt under every `(key, limit)`, in one transaction:
@@ -1284,10 +1475,15 @@ impl Store {
     ) -> Result<Reservation> {
         let mut tx = self.writer.begin().await?;
         let mut first = None;
-        for (key, limit) in keys {
+        let mut order: Vec<usize> = (0..keys.len()).collect();
+        order.sort_by(|&a, &b| keys[a].0.cmp(&keys[b].0));
+        for i in order {
+            let (key, limit) = &keys[i];
             match reserve_tx(&mut tx, key, *limit, now).await? {
                 Reservation::Reserved(n) => {
-                    first.get_or_insert(n);
+                    if i == 0 {
+                        first = Some(n);
+                    }
                 }
                 refused @ Reservation::Refused(_) => {
                     tx.rollback().await?;
@@ -1302,7 +1498,7 @@ impl Store {
     /// Forgets these subjects' counts (after a success).
     pub async fn clear_throttles(&self, keys: &[Vec<u8>]) -> Result<()> {
         let mut tx = self.writer.begin().await?;
-        for key in keys {
+        for key in in_lock_order(keys) {
             sqlx::query("DELETE FROM throttles WHERE key_hash = $1")
                 .bind(key)
                 .execute(&mut *tx)
@@ -1392,21 +1588,31 @@ impl Store {
 /// The SQL for the delay an attempt imposes on the next one, in the terms
 /// of [`Limit::delay_for`]: `n` is the attempt count (an SQL expression),
 /// the numbers are the positions of the bound parameters `now`,
-/// `delay_after`, `base_delay` and `max_delay`. Plain `CASE` and `<<`, so it
-/// runs on SQLite and PostgreSQL alike.
+/// `delay_after`, `base_delay` and `max_delay`. Plain `CASE` and `<<` (its
+/// right side cast to `INTEGER`: PostgreSQL has `bigint << integer` only),
+/// so it runs on SQLite and PostgreSQL alike.
 fn delay_sql(n: &str, now: u8, after: u8, base: u8, max: u8) -> String {
     format!(
         "(CASE WHEN {n} >= ${after} THEN ${now} + (CASE WHEN {n} - ${after} >= 16 THEN ${max} \
-         WHEN (${base} << ({n} - ${after})) > ${max} THEN ${max} \
-         ELSE (${base} << ({n} - ${after})) END) ELSE 0 END)"
+         WHEN (${base} << CAST({n} - ${after} AS INTEGER)) > ${max} THEN ${max} \
+         ELSE (${base} << CAST({n} - ${after} AS INTEGER)) END) ELSE 0 END)"
     )
+}
+
+/// Counter keys in the order their rows are locked: one order for every
+/// transaction, so two transactions that take the same counters never wait
+/// for each other in a cycle (PostgreSQL would abort one as a deadlock).
+fn in_lock_order(keys: &[Vec<u8>]) -> Vec<&Vec<u8>> {
+    let mut v: Vec<&Vec<u8>> = keys.iter().collect();
+    v.sort();
+    v
 }
 
 /// One key's reservation (see [`Store::reserve_attempts`]): a single upsert
 /// whose `DO UPDATE … WHERE` is the limit. A new window starts when the
 /// old one is over and no block holds.
 async fn reserve_tx(
-    tx: &mut Transaction<'_, Sqlite>,
+    tx: &mut Transaction<'_, Any>,
     key: &[u8],
     limit: Limit,
     now: i64,
@@ -1458,13 +1664,10 @@ async fn reserve_tx(
     Ok(Reservation::Refused(wait.max(1)))
 }
 
-async fn insert_authorization_tx(
-    tx: &mut Transaction<'_, Sqlite>,
-    a: &Authorization,
-) -> Result<()> {
+async fn insert_authorization_tx(tx: &mut Transaction<'_, Any>, a: &Authorization) -> Result<()> {
     sqlx::query(
         "INSERT INTO authorizations (authorization_id, client_id, customer_id, scope, meters, \
-         grant_type, granted_at, end_date, history_length) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         grant_type, granted_at, end_date, history_length) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(&a.authorization_id)
     .bind(&a.client_id)
@@ -1481,7 +1684,7 @@ async fn insert_authorization_tx(
 }
 
 async fn insert_family_tx(
-    tx: &mut Transaction<'_, Sqlite>,
+    tx: &mut Transaction<'_, Any>,
     family_id: &str,
     authorization_id: &str,
     code_hash: Option<&[u8]>,
@@ -1489,7 +1692,7 @@ async fn insert_family_tx(
 ) -> Result<()> {
     sqlx::query(
         "INSERT INTO token_families (family_id, authorization_id, code_hash, created_at) \
-         VALUES (?, ?, ?, ?)",
+         VALUES ($1, $2, $3, $4)",
     )
     .bind(family_id)
     .bind(authorization_id)
