@@ -625,6 +625,10 @@ async fn try_it_reaches_a_token_response_against_the_demo_server() {
         c.demo_sandbox = true;
     })
     .await;
+    // A week of readings behind every demo meter.
+    datacustodian::seed_demo_usage(&server.state, 7)
+        .await
+        .expect("demo usage");
     let b = browser().await;
     b.client.goto(&server.url("/?tab=try")).await.expect("open");
     let requested = text(&b, "#try-scope").await;
@@ -636,11 +640,9 @@ async fn try_it_reaches_a_token_response_against_the_demo_server() {
     wait_step(&b, "consent").await;
     // The built scope names no meters, so the customer picks one, as a
     // customer would (the widget refuses to authorize with none).
-    b.wait_for(".gbc input[type=checkbox][value^='SA-']")
-        .await
-        .click()
-        .await
-        .expect("tick a meter");
+    let meter = b.wait_for(".gbc input[type=checkbox][value^='SA-']").await;
+    let chosen = meter.attr("value").await.unwrap().expect("a SAID");
+    meter.click().await.expect("tick a meter");
     press(&b, "Authorize").await;
     wait_step(&b, "done").await;
     // The receipt's "Continue to {third party}" (or its timed redirect).
@@ -660,6 +662,20 @@ async fn try_it_reaches_a_token_response_against_the_demo_server() {
     let page = text(&b, "main").await;
     assert!(page.contains("Final (granted)"), "{page}");
     assert!(page.contains(&requested), "{page}");
+    // The third party sees what it got: the subscription the token opens,
+    // drawn per meter, and only the meter the customer chose.
+    let caption = wait_text(&b, "#usage figcaption", |t| t.contains("days of")).await;
+    assert!(caption.contains(&format!("Meter {chosen}:")), "{caption}");
+    let charted = b
+        .client
+        .find_all(Locator::Css("#usage figure.usage-chart"))
+        .await
+        .unwrap();
+    assert_eq!(
+        charted.len(),
+        1,
+        "one chart: only the chosen meter is shared"
+    );
     assert_no_violations(&b.client, "callback, token response (real server)").await;
     assert_no_csp_violations(&b).await;
     b.close().await;

@@ -107,23 +107,43 @@ pub fn focus(id: &str) {
 /// Fetches `url`; `Ok((status, body text))`, or `Err` when the network
 /// failed. `post` is `(Authorization header, form body)`.
 pub async fn fetch_text(url: &str, post: Option<(&str, &str)>) -> Result<(u16, String), String> {
+    match post {
+        Some((auth, body)) => {
+            let headers = [
+                ("Accept", "application/json"),
+                ("Authorization", auth),
+                ("Content-Type", "application/x-www-form-urlencoded"),
+            ];
+            fetch(url, &headers, Some(body)).await
+        }
+        None => fetch(url, &[("Accept", "application/json")], None).await,
+    }
+}
+
+/// GETs a protected resource with a bearer token (Atom XML).
+pub async fn fetch_bearer(url: &str, token: &str) -> Result<(u16, String), String> {
+    let auth = format!("Bearer {token}");
+    let headers = [("Accept", "application/atom+xml"), ("Authorization", &auth)];
+    fetch(url, &headers, None).await
+}
+
+/// `fetch` with these headers; a POST when there is a body.
+async fn fetch(
+    url: &str,
+    headers: &[(&str, &str)],
+    body: Option<&str>,
+) -> Result<(u16, String), String> {
     let w = window().ok_or("no window")?;
     let init = web_sys::RequestInit::new();
-    let headers = web_sys::Headers::new().map_err(|_| "no Headers")?;
-    headers
-        .set("Accept", "application/json")
-        .map_err(|_| "bad header")?;
-    if let Some((auth, body)) = post {
+    let h = web_sys::Headers::new().map_err(|_| "no Headers")?;
+    for (k, v) in headers {
+        h.set(k, v).map_err(|_| "bad header")?;
+    }
+    if let Some(body) = body {
         init.set_method("POST");
-        headers
-            .set("Authorization", auth)
-            .map_err(|_| "bad header")?;
-        headers
-            .set("Content-Type", "application/x-www-form-urlencoded")
-            .map_err(|_| "bad header")?;
         init.set_body(&JsValue::from_str(body));
     }
-    init.set_headers(&headers);
+    init.set_headers(&h);
     let resp: web_sys::Response = JsFuture::from(w.fetch_with_str_and_init(url, &init))
         .await
         .map_err(|e| format!("The request failed: {e:?}"))?

@@ -6,6 +6,7 @@ mod app;
 mod browser;
 mod model;
 mod preview;
+mod usage;
 
 fn main() {
     #[cfg(target_arch = "wasm32")]

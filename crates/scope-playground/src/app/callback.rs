@@ -192,14 +192,99 @@ fn exchange_view(exchange: Exchange, requested: &str) -> AnyView {
         .and_then(|j| j.get("scope"))
         .and_then(|s| s.as_str())
         .map(|fs| compare_scopes(requested, fs));
+    let field = |k: &str| {
+        json.as_ref()
+            .map(|j| str_field(j, k))
+            .filter(|v| !v.is_empty())
+    };
+    let usage = (status == 200)
+        .then(|| field("resourceURI").zip(field("access_token")))
+        .flatten()
+        .map(|(uri, token)| view! { <UsageChart uri=uri token=token /> });
     view! {
         <h2 id="token-heading">{format!("Token response (HTTP {status})")}</h2>
         <pre class="out" aria-labelledby="token-heading">
             <code id="token-response">{pretty}</code>
         </pre>
         {final_scope}
+        {usage}
     }
     .into_any()
+}
+
+/// The subscription the token opens, fetched as the third party would and
+/// drawn: daily totals over time, one chart per meter.
+#[component]
+fn UsageChart(
+    /// The token response's `resourceURI`.
+    uri: String,
+    /// Its `access_token`.
+    token: String,
+) -> impl IntoView {
+    let feed = LocalResource::new(move || {
+        let (uri, token) = (uri.clone(), token.clone());
+        async move {
+            match browser::fetch_bearer(&uri, &token).await {
+                Ok((200, xml)) => crate::usage::read_feed(&xml).map(|b| crate::usage::series(&b)),
+                Ok((status, _)) => Err(format!("The subscription answered HTTP {status}.")),
+                Err(e) => Err(e),
+            }
+        }
+    });
+    let body = move || {
+        feed.get().map(|r| match r {
+            Ok(series) if series.is_empty() => {
+                view! { <p id="usage-none">"The subscription holds no interval readings."</p> }
+                    .into_any()
+            }
+            Ok(series) => series
+                .into_iter()
+                .map(|s| view! { <MeterChart series=s /> })
+                .collect_view()
+                .into_any(),
+            Err(e) => view! { <p class="notice" id="usage-error">{e}</p> }.into_any(),
+        })
+    };
+    view! {
+        <section aria-labelledby="usage-heading" id="usage">
+            <h2 id="usage-heading">"The data you received"</h2>
+            <Suspense fallback=|| view! { <p>"Fetching the subscription…"</p> }>{body}</Suspense>
+        </section>
+    }
+}
+
+/// One meter's daily totals as a line, with the figures in words.
+#[component]
+fn MeterChart(
+    /// The meter's series.
+    series: crate::usage::MeterSeries,
+) -> impl IntoView {
+    let values: Vec<f64> = series.days.iter().map(|d| d.1).collect();
+    let date = |t: i64| {
+        let (y, m, d) = espi_scope::describe::civil_from_days(t.div_euclid(86_400));
+        format!("{y}-{m:02}-{d:02}")
+    };
+    let (first, last) = (
+        series.days.first().map_or(0, |d| d.0),
+        series.days.last().map_or(0, |d| d.0),
+    );
+    let caption = format!(
+        "Meter {}: {} days of {}-minute readings, {} to {}, total {:.0} (meter units)",
+        series.meter,
+        series.days.len(),
+        series.interval / 60,
+        date(first),
+        date(last),
+        series.total()
+    );
+    view! {
+        <figure class="usage-chart" data-meter=series.meter.clone()>
+            <svg viewBox="0 0 600 120" role="img" aria-label=caption.clone() class="usage-svg">
+                <polyline class="usage-line" points=crate::usage::polyline(&values, 600.0, 120.0) />
+            </svg>
+            <figcaption>{caption}</figcaption>
+        </figure>
+    }
 }
 
 fn compare_scopes(requested: &str, granted: &str) -> impl IntoView + use<> {
