@@ -191,6 +191,15 @@ async fn one_time_code_cooldown_resend_and_lockout() {
     fill_labelled(&b, "Enter the 6-digit code", &first).await;
     press(&b, "Continue").await;
     el(&b, ".gbc-error-summary").await;
+    // The answer to the first code has arrived before the next is typed.
+    assert!(
+        eventually_true(Duration::from_secs(10), || async {
+            settle(&b).await;
+            text(&b, ".gbc-error-summary").await.contains("not right")
+        })
+        .await,
+        "the first code is refused"
+    );
     let mut tries = 1;
     let wrong = format!("{:06}", (second.parse::<u32>().unwrap() + 1) % 1_000_000);
     while !text(&b, ".gbc-error-summary")
@@ -198,13 +207,16 @@ async fn one_time_code_cooldown_resend_and_lockout() {
         .contains("Too many wrong codes")
     {
         assert!(tries < 4, "locked after 3 wrong codes");
+        let before = text(&b, ".gbc-error-summary").await;
         fill_labelled(&b, "Enter the 6-digit code", &wrong).await;
         press(&b, "Continue").await;
         tries += 1;
-        eventually_true(Duration::from_secs(5), || async {
+        // The answer to this code: the summary changes (one try fewer, or
+        // the lock) before the next code is typed.
+        eventually_true(Duration::from_secs(10), || async {
             settle(&b).await;
             let summary = text(&b, ".gbc-error-summary").await;
-            summary.contains("Too many") || summary.contains("not right")
+            summary != before && (summary.contains("Too many") || summary.contains("not right"))
         })
         .await;
     }
