@@ -9,15 +9,19 @@
 //!   redirect-URI catcher for third parties;
 //! - [`oauth`]: the third party with the `oauth2` crate (PKCE, state, code
 //!   exchange) and its Bearer call to the ESPI UsagePoint feed;
+//! - [`eventually`]: the one way to wait (a check polled until it holds);
 //! - [`widget`]: driving the widget like a customer (steps, labelled
 //!   fields, buttons) and recording its `gb-consent:*` events.
 //!
-//! The tests live in `tests/` (`consent_flow.rs`: the consent flow;
-//! `playground.rs`: the scope playground). Build the widget first:
+//! The tests live in `tests/`: one file per area of the consent flow
+//! (`hosted_flow`, `languages`, `one_time_code`, `errors`, `accessibility`,
+//! `embedding`, `security_headers`; shared steps in `tests/common/`) and
+//! `playground.rs` (the scope playground). Build the widget first:
 //! `trunk build --release` at the repository root.
 
 pub mod axe;
 pub mod browser;
+pub mod eventually;
 pub mod oauth;
 pub mod server;
 pub mod widget;

@@ -26,6 +26,8 @@ use datacustodian::{
     create_client, seed_demo,
 };
 
+use crate::eventually::eventually;
+
 /// The demo customer with a username and password (`seed_demo`): Alex
 /// Rivera, meters SA-1001 (electricity), SA-1002 (gas), SA-2001
 /// (electricity), account 1234567890, ZIP 94105.
@@ -197,20 +199,21 @@ impl TestServer {
     /// Waits (up to 10 s) for the `n`-th message (1-based) in the outbox
     /// and returns its six-digit code.
     pub async fn wait_code(&self, n: usize) -> String {
-        for _ in 0..100 {
+        let msgs = eventually(Duration::from_secs(10), || async {
             let msgs = self.outbox_messages();
-            if msgs.len() >= n {
-                return msgs[n - 1]["code"]
-                    .as_str()
-                    .expect("an outbox message has a code")
-                    .to_string();
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        panic!(
-            "no one-time code #{n} in the outbox {} after 10 s",
-            self.outbox.display()
-        );
+            if msgs.len() >= n { Ok(msgs) } else { Err(()) }
+        })
+        .await
+        .unwrap_or_else(|()| {
+            panic!(
+                "no one-time code #{n} in the outbox {} after 10 s",
+                self.outbox.display()
+            )
+        });
+        msgs[n - 1]["code"]
+            .as_str()
+            .expect("an outbox message has a code")
+            .to_string()
     }
 
     /// Asks `/oauth/authorize` (without a browser, like a portal's backend
@@ -337,24 +340,25 @@ impl Catcher {
     /// Waits (up to `secs`) for the first authorization response and
     /// returns its query parameters.
     pub async fn wait(&self, secs: u64) -> Vec<(String, String)> {
-        for _ in 0..secs * 10 {
-            if let Some(q) = self
+        let q = eventually(Duration::from_secs(secs), || async {
+            let first = self
                 .hits
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
                 .first()
-                .cloned()
-            {
-                return url::form_urlencoded::parse(q.as_bytes())
-                    .map(|(k, v)| (k.into_owned(), v.into_owned()))
-                    .collect();
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        panic!(
-            "the browser never reached the redirect URI {}",
-            self.redirect_uri()
-        );
+                .cloned();
+            first.ok_or(())
+        })
+        .await
+        .unwrap_or_else(|()| {
+            panic!(
+                "the browser never reached the redirect URI {}",
+                self.redirect_uri()
+            )
+        });
+        url::form_urlencoded::parse(q.as_bytes())
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect()
     }
 
     /// How many responses arrived so far.

@@ -13,6 +13,7 @@ use fantoccini::elements::Element;
 
 use crate::axe;
 use crate::browser::Browser;
+use crate::eventually::{eventually, eventually_true};
 
 /// How long a step may take to appear.
 pub const STEP_TIMEOUT: Duration = Duration::from_secs(20);
@@ -106,13 +107,14 @@ pub async fn page_text(b: &Browser) -> String {
 /// instead.
 pub async fn wait_step(b: &Browser, name: &str) {
     let css = format!(".gbc[data-step=\"{name}\"] .gbc-h");
-    let start = std::time::Instant::now();
-    while start.elapsed() < STEP_TIMEOUT {
-        if b.client.find(Locator::Css(&css)).await.is_ok() {
-            settle(b).await;
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
+    let css = css.as_str();
+    let shown = eventually_true(STEP_TIMEOUT, || async move {
+        b.client.find(Locator::Css(css)).await.is_ok()
+    })
+    .await;
+    if shown {
+        settle(b).await;
+        return;
     }
     let url = b
         .client
@@ -129,8 +131,7 @@ pub async fn wait_step(b: &Browser, name: &str) {
 
 /// Waits for a page whose URL starts with `prefix`.
 pub async fn wait_url(b: &Browser, prefix: &str, timeout: Duration) -> String {
-    let start = std::time::Instant::now();
-    loop {
+    eventually(timeout, || async move {
         let url = b
             .client
             .current_url()
@@ -138,13 +139,15 @@ pub async fn wait_url(b: &Browser, prefix: &str, timeout: Duration) -> String {
             .map(|u| u.to_string())
             .unwrap_or_default();
         if url.starts_with(prefix) {
-            return url;
+            Ok(url)
+        } else {
+            Err(url)
         }
-        if start.elapsed() > timeout {
-            panic!("the browser did not reach {prefix} in {timeout:?}; it is at {url}");
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    })
+    .await
+    .unwrap_or_else(|url| {
+        panic!("the browser did not reach {prefix} in {timeout:?}; it is at {url}")
+    })
 }
 
 /// The element matching `css` (waits up to 15 s).

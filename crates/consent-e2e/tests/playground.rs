@@ -17,8 +17,9 @@ use std::time::Duration;
 
 use consent_e2e::axe::assert_no_violations;
 use consent_e2e::browser::Browser;
+use consent_e2e::eventually::{eventually, eventually_true};
 use consent_e2e::server::{ALEX, TestServer};
-use consent_e2e::widget::{RECORDER, csp_violations, fill_labelled, press, wait_step};
+use consent_e2e::widget::{RECORDER, csp_violations, fill_labelled, press, settle, wait_step};
 use fantoccini::Locator;
 
 /// The DataCustodian's CSP (crates/datacustodian/src/security/headers.rs).
@@ -225,33 +226,34 @@ async fn text(b: &Browser, css: &str) -> String {
 /// Polls until the text of `css` satisfies `pred` (Leptos updates the DOM
 /// asynchronously), and returns it.
 async fn wait_text(b: &Browser, css: &str, pred: impl Fn(&str) -> bool) -> String {
-    let mut last = String::new();
-    for _ in 0..100 {
-        if let Ok(el) = b.client.find(Locator::Css(css)).await
-            && let Ok(t) = el.text().await
-        {
-            if pred(&t) {
-                return t;
-            }
-            last = t;
+    let pred = &pred;
+    eventually(Duration::from_secs(10), || async move {
+        let Ok(el) = b.client.find(Locator::Css(css)).await else {
+            return Err(None);
+        };
+        match el.text().await {
+            Ok(t) if pred(&t) => Ok(t),
+            Ok(t) => Err(Some(t)),
+            Err(_) => Err(None),
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("{css} never matched; last text: {last:?}");
+    })
+    .await
+    .unwrap_or_else(|last| panic!("{css} never matched; last text: {last:?}"))
 }
 
 /// Polls until the address bar holds `part` (the page updates it after a
 /// short debounce), and returns the URL.
 async fn wait_url(b: &Browser, part: &str) -> String {
-    let mut last = String::new();
-    for _ in 0..50 {
-        last = b.client.current_url().await.expect("url").to_string();
-        if last.contains(part) {
-            return last;
+    eventually(Duration::from_secs(5), || async move {
+        let url = b.client.current_url().await.expect("url").to_string();
+        if url.contains(part) {
+            Ok(url)
+        } else {
+            Err(url)
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("the URL never held {part:?}; last: {last}");
+    })
+    .await
+    .unwrap_or_else(|last| panic!("the URL never held {part:?}; last: {last}"))
 }
 
 async fn click(b: &Browser, css: &str) {
@@ -523,8 +525,23 @@ async fn works_at_320_px() {
         wait_text(&b, &format!("#panel-{tab} h2"), |t| !t.is_empty()).await;
         if tab == "build" {
             click(&b, "details summary").await;
+            // The details are open before the layout is measured.
+            assert!(
+                eventually_true(Duration::from_secs(5), || async {
+                    b.client
+                        .execute(
+                            "return document.querySelector('details summary').parentElement.open;",
+                            vec![],
+                        )
+                        .await
+                        .is_ok_and(|open| open == true)
+                })
+                .await,
+                "the details open"
+            );
         }
-        tokio::time::sleep(Duration::from_millis(300)).await;
+        // The tab has rendered and two animation frames have passed.
+        settle(&b).await;
         let found = b
             .client
             .execute(OVERFLOWING, vec![])

@@ -9,8 +9,9 @@ use consent_api::{AuthorizationStatus, Receipt};
 use std::collections::HashMap;
 
 use axum::Json;
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{FromRequestParts, Path, State};
+use axum::http::request::Parts;
+use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
@@ -48,17 +49,44 @@ struct List {
     authorizations: Vec<Receipt>,
 }
 
-async fn signed_in(state: &AppState, headers: &HeaderMap) -> Result<(Session, String), ApiError> {
-    let s = current_session(state, headers)
-        .await?
-        .ok_or_else(ApiError::not_signed_in)?;
-    let customer = s.customer_id.clone().ok_or_else(ApiError::not_signed_in)?;
-    Ok((s, customer))
+/// A signed-in consent session (else `401 not_signed_in`), with its CSRF
+/// token checked for every method but `GET` and `HEAD`.
+pub struct SignedIn {
+    /// The session.
+    pub session: Session,
+    /// Its customer.
+    pub customer_id: String,
+}
+
+impl FromRequestParts<AppState> for SignedIn {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let session = current_session(state, &parts.headers)
+            .await?
+            .ok_or_else(ApiError::not_signed_in)?;
+        let customer_id = session
+            .customer_id
+            .clone()
+            .ok_or_else(ApiError::not_signed_in)?;
+        if parts.method != Method::GET && parts.method != Method::HEAD {
+            csrf::check(state.key(), &session.session_id, &parts.headers)?;
+        }
+        Ok(SignedIn {
+            session,
+            customer_id,
+        })
+    }
 }
 
 /// The list handler.
-pub async fn list(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
-    let (session, customer_id) = signed_in(&state, &headers).await?;
+pub async fn list(
+    State(state): State<AppState>,
+    SignedIn {
+        session,
+        customer_id,
+    }: SignedIn,
+) -> Result<Response, ApiError> {
     let now = state.now();
     let meters = state.store().meters(&customer_id).await?;
     let mut names: HashMap<String, String> = HashMap::new();
@@ -90,11 +118,9 @@ pub async fn list(State(state): State<AppState>, headers: HeaderMap) -> Result<R
 /// The revoke handler.
 pub async fn revoke(
     State(state): State<AppState>,
+    SignedIn { customer_id, .. }: SignedIn,
     Path(authorization_id): Path<String>,
-    headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let (session, customer_id) = signed_in(&state, &headers).await?;
-    csrf::check(state.key(), &session.session_id, &headers)?;
     let unknown = || {
         ApiError::new(
             StatusCode::NOT_FOUND,

@@ -124,7 +124,7 @@ async fn embedded_context(
         .find(|(k, _)| k == "request")
         .map(|(_, v)| v.into_owned())?;
     app.limits().check(ip.0).ok()?;
-    let resp = crate::consent::context::get_context(State(app.clone()), Path(request_id), headers)
+    let resp = crate::consent::context::context_for(app, request_id, &headers)
         .await
         .ok()?;
     if resp.status() != StatusCode::OK {

@@ -3,12 +3,13 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use consent_api::{ConsentContext, Hint, Method, SignIn, ThirdParty};
 use serde::Serialize;
 
-use super::{customer_view, ensure_pending, load_bound, load_for_read};
+use super::extract::PendingRead;
+use super::{Bound, customer_view};
 use crate::AppState;
 use crate::error::ApiError;
 use crate::scope::{parse_stored, sign_in_hint};
@@ -20,11 +21,27 @@ use crate::unix;
 pub async fn get_context(
     State(state): State<AppState>,
     Path(request_id): Path<String>,
-    headers: HeaderMap,
+    read: PendingRead,
 ) -> Result<Response, ApiError> {
-    let bound = load_for_read(&state, &headers, &request_id).await?;
-    let now = state.now();
-    ensure_pending(&bound.request, now, StatusCode::GONE)?;
+    context(&state, request_id, read).await
+}
+
+/// The context of `request_id` as [`get_context`] answers it to a browser
+/// that sent `headers` (the hosted page embeds it).
+pub async fn context_for(
+    state: &AppState,
+    request_id: String,
+    headers: &HeaderMap,
+) -> Result<Response, ApiError> {
+    let read = PendingRead::load(state, headers, &request_id).await?;
+    context(state, request_id, read).await
+}
+
+async fn context(
+    state: &AppState,
+    request_id: String,
+    PendingRead { bound, now }: PendingRead,
+) -> Result<Response, ApiError> {
     let client = state
         .store()
         .client(&bound.request.client_id)
@@ -40,7 +57,7 @@ pub async fn get_context(
     });
     let customer = match &bound.session.customer_id {
         Some(id) => match state.store().customer(id).await? {
-            Some(c) => Some(customer_view(&state, &c).await?),
+            Some(c) => Some(customer_view(state, &c).await?),
             None => None,
         },
         None => None,
@@ -87,12 +104,7 @@ pub struct Meters {
 }
 
 /// The meters handler.
-pub async fn meters(
-    State(state): State<AppState>,
-    Path(request_id): Path<String>,
-    headers: HeaderMap,
-) -> Result<Json<Meters>, ApiError> {
-    let bound = load_bound(&state, &headers, &request_id, false).await?;
+pub async fn meters(State(state): State<AppState>, bound: Bound) -> Result<Json<Meters>, ApiError> {
     let customer_id = bound
         .session
         .customer_id

@@ -10,12 +10,11 @@
 //! wins.
 
 use axum::Json;
-use axum::body::Bytes;
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::State;
+use axum::http::StatusCode;
 use consent_api::{Decision, DecisionKind, DecisionResult, Outcome};
 
-use super::{ensure_pending, json_body, load_bound};
+use super::extract::{ApiJson, PendingDecision};
 use crate::AppState;
 use crate::customer_api::receipt;
 use crate::error::ApiError;
@@ -35,14 +34,9 @@ fn decided() -> ApiError {
 /// The handler.
 pub async fn decide(
     State(state): State<AppState>,
-    Path(request_id): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
+    PendingDecision { bound, now }: PendingDecision,
+    ApiJson(b): ApiJson<Decision>,
 ) -> Result<Json<DecisionResult>, ApiError> {
-    let bound = load_bound(&state, &headers, &request_id, true).await?;
-    let now = state.now();
-    ensure_pending(&bound.request, now, StatusCode::CONFLICT)?;
-    let b: Decision = json_body(&body)?;
     let req = &bound.request;
     let iss = state.config().public_url.clone();
     let mut params: Vec<(&str, &str)> = Vec::new();

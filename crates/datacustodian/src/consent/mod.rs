@@ -9,6 +9,7 @@
 
 pub mod context;
 pub mod decision;
+pub mod extract;
 pub mod otp;
 pub mod sign_in;
 
@@ -21,7 +22,9 @@ use crate::security::headers::{session_cookie, set_session_cookie};
 use crate::security::secrets::{Purpose, new_id, new_secret};
 use crate::store::{AuthRequest, Customer, Meter, Session};
 
-/// A loaded request with the session it is bound to.
+/// A loaded request with the session it is bound to. As an extractor
+/// ([`extract`]): the path's request, bound to this session, CSRF checked
+/// for every method but `GET` and `HEAD`.
 pub struct Bound {
     /// The request.
     pub request: AuthRequest,
@@ -140,22 +143,24 @@ pub fn rotated_cookie(state: &AppState, session: &Session) -> (Vec<u8>, HeaderVa
     )
 }
 
+/// 404 `unknown_request`.
+fn unknown_request() -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "unknown_request",
+        "no such authorization request",
+    )
+}
+
 async fn load_request(state: &AppState, request_id: &str) -> Result<AuthRequest, ApiError> {
-    let unknown = || {
-        ApiError::new(
-            StatusCode::NOT_FOUND,
-            "unknown_request",
-            "no such authorization request",
-        )
-    };
     if !valid_public_id(request_id) {
-        return Err(unknown());
+        return Err(unknown_request());
     }
     state
         .store()
         .request_by_id(&state.key().hash(Purpose::Request, request_id))
         .await?
-        .ok_or_else(unknown)
+        .ok_or_else(unknown_request)
 }
 
 fn not_yours() -> ApiError {
@@ -190,8 +195,9 @@ pub fn ensure_pending(
 }
 
 /// For reading the context: binds the request to this browser's session
-/// (creating one when there is none) if it is not bound yet.
-pub async fn load_for_read(
+/// (creating one when there is none) if it is not bound yet (the
+/// [`extract::PendingRead`] extractor).
+async fn load_for_read(
     state: &AppState,
     headers: &HeaderMap,
     request_id: &str,
@@ -232,8 +238,8 @@ pub async fn load_for_read(
 }
 
 /// For every other call: the request must be bound to this session, and
-/// (for `POST`s) the CSRF token must match.
-pub async fn load_bound(
+/// (for `POST`s) the CSRF token must match (the [`Bound`] extractor).
+async fn load_bound(
     state: &AppState,
     headers: &HeaderMap,
     request_id: &str,
@@ -254,10 +260,4 @@ pub async fn load_bound(
         session,
         set_cookie: None,
     })
-}
-
-/// Reads a JSON body, naming the problem on failure.
-pub fn json_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
-    serde_json::from_slice(body)
-        .map_err(|e| ApiError::invalid_request(format!("the JSON body is not valid: {e}")))
 }

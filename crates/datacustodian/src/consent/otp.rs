@@ -19,14 +19,14 @@
 //! and per identity, never per session (which costs nothing to renew).
 
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
+use super::extract::{ApiJson, Pending};
 use super::sign_in::{count_request_attempt, throttle_key};
-use super::{Bound, customer_view, ensure_pending, json_body, load_bound, rotated_cookie};
+use super::{Bound, customer_view, rotated_cookie};
 use crate::AppState;
 use crate::error::ApiError;
 use crate::otp_sender::{Channel, OtpMessage, mask_email, mask_phone};
@@ -42,14 +42,16 @@ struct Identify {
     email: Option<String>,
 }
 
+/// The body of the start: who the customer says they are, and the channel.
 #[derive(Deserialize)]
-struct StartBody {
+pub struct StartBody {
     identify: Identify,
     channel: String,
 }
 
+/// The body of the verify: the code typed.
 #[derive(Deserialize)]
-struct VerifyBody {
+pub struct VerifyBody {
     code: String,
 }
 
@@ -272,15 +274,10 @@ fn code_limit(state: &AppState) -> Limit {
 /// `POST /api/consent/requests/{id}/sign-in/otp`.
 pub async fn start(
     State(state): State<AppState>,
-    Path(request_id): Path<String>,
     ip: ClientIp,
-    headers: HeaderMap,
-    body: Bytes,
+    Pending { bound, now }: Pending,
+    ApiJson(b): ApiJson<StartBody>,
 ) -> Result<Response, ApiError> {
-    let bound = load_bound(&state, &headers, &request_id, true).await?;
-    let now = state.now();
-    ensure_pending(&bound.request, now, StatusCode::GONE)?;
-    let b: StartBody = json_body(&body)?;
     let channel = match b.channel.as_str() {
         "sms" => Channel::Sms,
         "email" => Channel::Email,
@@ -425,12 +422,9 @@ fn channel_of(c: &OtpChallenge) -> Channel {
 /// `POST …/sign-in/otp/{challenge_id}/resend`.
 pub async fn resend(
     State(state): State<AppState>,
-    Path((request_id, challenge_id)): Path<(String, String)>,
-    headers: HeaderMap,
+    Path((_, challenge_id)): Path<(String, String)>,
+    Pending { bound, now }: Pending,
 ) -> Result<Response, ApiError> {
-    let bound = load_bound(&state, &headers, &request_id, true).await?;
-    let now = state.now();
-    ensure_pending(&bound.request, now, StatusCode::GONE)?;
     let c = load_challenge(&state, &bound, &challenge_id).await?;
     let channel = channel_of(&c);
     let to = match &c.customer_id {
@@ -504,14 +498,10 @@ pub async fn resend(
 /// `POST …/sign-in/otp/{challenge_id}/verify`.
 pub async fn verify(
     State(state): State<AppState>,
-    Path((request_id, challenge_id)): Path<(String, String)>,
-    headers: HeaderMap,
-    body: Bytes,
+    Path((_, challenge_id)): Path<(String, String)>,
+    Pending { bound, now }: Pending,
+    ApiJson(b): ApiJson<VerifyBody>,
 ) -> Result<Response, ApiError> {
-    let bound = load_bound(&state, &headers, &request_id, true).await?;
-    let now = state.now();
-    ensure_pending(&bound.request, now, StatusCode::GONE)?;
-    let b: VerifyBody = json_body(&body)?;
     let c = load_challenge(&state, &bound, &challenge_id).await?;
     count_request_attempt(&state, &bound).await?;
     let cfg = state.config();

@@ -9,15 +9,13 @@
 //! stranger can slow a customer's sign-in down, not shut it.
 
 use axum::Json;
-use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use super::{
-    Bound, current_session, customer_view, ensure_pending, json_body, load_bound, sign_in_session,
-};
+use super::extract::{ApiJson, Pending};
+use super::{Bound, current_session, customer_view, sign_in_session};
 use crate::AppState;
 use crate::error::ApiError;
 use crate::security::csrf;
@@ -140,8 +138,9 @@ pub async fn count_request_attempt(state: &AppState, bound: &Bound) -> Result<()
     }
 }
 
+/// The body of the password sign-in.
 #[derive(Deserialize)]
-struct PasswordBody {
+pub struct PasswordBody {
     username: String,
     password: String,
 }
@@ -149,14 +148,10 @@ struct PasswordBody {
 /// `POST /api/consent/requests/{id}/sign-in/password`.
 pub async fn password(
     State(state): State<AppState>,
-    Path(request_id): Path<String>,
     ip: ClientIp,
-    headers: HeaderMap,
-    body: Bytes,
+    Pending { bound, .. }: Pending,
+    ApiJson(b): ApiJson<PasswordBody>,
 ) -> Result<Response, ApiError> {
-    let bound = load_bound(&state, &headers, &request_id, true).await?;
-    ensure_pending(&bound.request, state.now(), StatusCode::GONE)?;
-    let b: PasswordBody = json_body(&body)?;
     if b.username.len() > 256 || b.password.len() > 1024 {
         return Err(ApiError::invalid_request(
             "username (256) or password (1024) is too long",
