@@ -143,15 +143,19 @@ static MOUNTS: AtomicU32 = AtomicU32::new(0);
 /// Numbers the handles of [`mount_app`].
 static HANDLES: AtomicU32 = AtomicU32::new(0);
 
-fn browser_lang() -> Option<Lang> {
-    let nav = window().navigator();
-    let tags: Vec<String> = nav
-        .languages()
-        .iter()
-        .filter_map(|v| v.as_string())
-        .chain(nav.language())
-        .collect();
-    i18n::pick_lang(tags.iter().map(String::as_str))
+/// The language of `locale` (a BCP 47 tag), else the browser's first
+/// supported one, else English.
+fn widget_lang(locale: Option<&str>) -> Lang {
+    locale.and_then(Lang::from_tag).unwrap_or_else(|| {
+        let nav = window().navigator();
+        let tags: Vec<String> = nav
+            .languages()
+            .iter()
+            .filter_map(|v| v.as_string())
+            .chain(nav.language())
+            .collect();
+        i18n::pick_lang(tags.iter().map(String::as_str)).unwrap_or(Lang::En)
+    })
 }
 
 /// The consent screen for one authorization request.
@@ -210,11 +214,7 @@ pub fn ConsentWidget(
     #[prop(optional)]
     navigate: Option<Navigate>,
 ) -> impl IntoView {
-    let lang = locale
-        .as_deref()
-        .and_then(Lang::from_tag)
-        .or_else(browser_lang)
-        .unwrap_or(Lang::En);
+    let lang = widget_lang(locale.as_deref());
     let mut i18n = I18n::new(lang);
     i18n.apply(&messages);
     let transport = transport.unwrap_or_else(api::http_transport);
@@ -419,12 +419,7 @@ pub fn mount_app(el: HtmlElement, cfg: Config) -> MountHandle {
     let _ = el.class_list().add_1("gbc-host");
     if !cfg.hosted && !el.has_attribute("aria-label") {
         // Embedded: the host element is a named region of the portal.
-        let lang = cfg
-            .locale
-            .as_deref()
-            .and_then(Lang::from_tag)
-            .or_else(browser_lang)
-            .unwrap_or(Lang::En);
+        let lang = widget_lang(cfg.locale.as_deref());
         let _ = el.set_attribute("role", "region");
         let _ = el.set_attribute("aria-label", I18n::new(lang).t(M::SiteName));
     }

@@ -634,32 +634,31 @@ impl Store {
         rows.iter().map(customer_from_row).collect()
     }
 
-    /// Customers whose account number is this one (the caller compares ZIPs
-    /// in constant time).
-    pub async fn customers_by_account(&self, account_number: &str) -> Result<Vec<Customer>> {
-        let rows = sqlx::query("SELECT * FROM customers WHERE account_number = $1")
-            .bind(account_number)
+    /// The customers a `WHERE` clause with one `$1` picks.
+    async fn customers_where(&self, condition: &str, value: &str) -> Result<Vec<Customer>> {
+        let rows = sqlx::query(&format!("SELECT * FROM customers WHERE {condition}"))
+            .bind(value)
             .fetch_all(&self.pool)
             .await?;
         rows.iter().map(customer_from_row).collect()
+    }
+
+    /// Customers whose account number is this one (the caller compares ZIPs
+    /// in constant time).
+    pub async fn customers_by_account(&self, account_number: &str) -> Result<Vec<Customer>> {
+        self.customers_where("account_number = $1", account_number)
+            .await
     }
 
     /// Customers with this exact (normalized) phone number.
     pub async fn customers_by_phone(&self, phone: &str) -> Result<Vec<Customer>> {
-        let rows = sqlx::query("SELECT * FROM customers WHERE phone = $1")
-            .bind(phone)
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter().map(customer_from_row).collect()
+        self.customers_where("phone = $1", phone).await
     }
 
     /// Customers with this email (case-insensitive).
     pub async fn customers_by_email(&self, email: &str) -> Result<Vec<Customer>> {
-        let rows = sqlx::query("SELECT * FROM customers WHERE lower(email) = lower($1)")
-            .bind(email)
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter().map(customer_from_row).collect()
+        self.customers_where("lower(email) = lower($1)", email)
+            .await
     }
 
     /// Removes a customer (their meters, authorizations and tokens go too).
