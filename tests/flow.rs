@@ -526,7 +526,7 @@ async fn an_account_code_says_where_it_went_without_telling_whether_the_account_
     // contact the customer did not type: the widget says "on file".
     let fake = Fake::new();
     fake.on("GET", CTX, 200, &context(SCOPE));
-    fake.on("POST", "/sign-in/otp", 201, &challenge("", 30));
+    fake.on("POST", "/sign-in/otp", 201, &challenge("", 0));
     let m = mount(&fake);
     m.step("sign-in").await;
     m.toggle("With your account number and ZIP code");
@@ -543,6 +543,17 @@ async fn an_account_code_says_where_it_went_without_telling_whether_the_account_
     assert!(!m.has_text("code to ."), "no empty destination");
     let status = m.q("[role=status]").unwrap().text_content().unwrap();
     assert_eq!(status, "Code sent, if these details match an account.");
+    // A resend names no contact either.
+    fake.on("POST", "/resend", 201, &challenge("", 0));
+    m.until("resend enabled", |m| !m.disabled("Send another code"))
+        .await;
+    m.click("Send another code");
+    m.until("resent", |m| {
+        m.q("[role=status]").unwrap().text_content().unwrap()
+            == "New code sent. Earlier codes no longer work."
+    })
+    .await;
+    assert!(!m.has_text("sent to ."), "no empty destination");
 }
 
 #[wasm_bindgen_test]

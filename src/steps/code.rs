@@ -69,11 +69,11 @@ async fn resend(flow: Flow, s: CodeState) {
     };
     let err: ApiError = match api.resend(&ch.challenge_id).await {
         Ok(new) => {
-            let to = new.sent_to.clone();
+            let status = sent_status(flow, &new, true);
             s.wait.set(new.resend_after);
             flow.challenge.set(Some(new));
             flow.errors.set(Vec::new());
-            flow.status.set(flow.f(M::StatusCodeResent, &[("to", &to)]));
+            flow.status.set(status);
             flow.focus("input[name=code]");
             return;
         }
@@ -103,6 +103,17 @@ async fn resend(flow: Flow, s: CodeState) {
         _ => return flow.report(&err, "", None),
     };
     flow.report(&err, "", Some(text));
+}
+
+/// The status line for a code sent (`again`: a resend): where it went, or
+/// "if these details match an account" when the server names no contact.
+pub fn sent_status(flow: Flow, c: &OtpChallenge, again: bool) -> String {
+    match (c.sent_to.is_empty(), again) {
+        (true, false) => flow.t(M::StatusCodeSentOnFile),
+        (true, true) => flow.t(M::StatusCodeResentOnFile),
+        (false, false) => flow.f(M::StatusCodeSent, &[("to", &c.sent_to)]),
+        (false, true) => flow.f(M::StatusCodeResent, &[("to", &c.sent_to)]),
+    }
 }
 
 /// Where the code went: the masked contact the customer typed, or (when

@@ -138,11 +138,7 @@ async fn send(flow: Flow, attempt: Attempt) {
         },
         Attempt::Code(m, who, email) => match api.start_otp(who, email).await {
             Ok(ch) => {
-                let status = if ch.sent_to.is_empty() {
-                    flow.t(M::StatusCodeSentOnFile)
-                } else {
-                    flow.f(M::StatusCodeSent, &[("to", &ch.sent_to)])
-                };
+                let status = crate::steps::code::sent_status(flow, &ch, false);
                 flow.challenge.set(Some(ch));
                 flow.go(Step::Code);
                 flow.status.set(status);
