@@ -171,7 +171,11 @@ async fn one_time_code_cooldown_resend_and_lockout() {
     let status = "return document.querySelector('.gbc-status').textContent;";
     let said = eventually(Duration::from_secs(10), || async {
         let said = js(&b, status).await;
-        if said.as_str().unwrap_or("").contains("New code sent to") {
+        if said
+            .as_str()
+            .unwrap_or("")
+            .ends_with("Earlier codes no longer work.")
+        {
             Ok(said)
         } else {
             Err(said)
@@ -184,6 +188,10 @@ async fn one_time_code_cooldown_resend_and_lockout() {
             .unwrap_or("")
             .ends_with("Earlier codes no longer work."),
         "the resend is announced: {said}"
+    );
+    assert!(
+        !said.as_str().unwrap_or("").contains("sent to ."),
+        "never an empty destination: {said}"
     );
     assert!(resend_disabled(&b).await, "a new cooldown after the resend");
 
