@@ -141,6 +141,14 @@ pub struct ServeArgs {
     /// Seconds between two purges of expired rows.
     #[arg(long, default_value_t = 60, env = "DATACUSTODIAN_PURGE_INTERVAL")]
     pub purge_interval: u64,
+    /// Serve HTTPS with this PEM certificate chain (with `--tls-key`).
+    /// Without it the server speaks plain HTTP: for loopback development,
+    /// or behind a proxy that ends TLS.
+    #[arg(long, env = "DATACUSTODIAN_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The PEM private key of `--tls-cert`.
+    #[arg(long, env = "DATACUSTODIAN_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
 }
 
 fn rate_arg(flag: &str, s: &str) -> Result<Option<crate::Rate>, Failure> {
@@ -397,6 +405,8 @@ struct FileSettings {
     max_sign_in_attempts: Option<u32>,
     purge_interval: Option<u64>,
     metrics_listen: Option<SocketAddr>,
+    tls_cert: Option<PathBuf>,
+    tls_key: Option<PathBuf>,
 }
 
 /// Fills from the `--config` file every setting that neither a flag nor
@@ -454,6 +464,8 @@ fn apply_config_file(cli: &mut Cli, matches: &ArgMatches, path: &Path) -> Result
     take!(max_sign_in_attempts, "max_sign_in_attempts", |v| v);
     take!(purge_interval, "purge_interval", |v| v);
     take!(metrics_listen, "metrics_listen", Some);
+    take!(tls_cert, "tls_cert", Some);
+    take!(tls_key, "tls_key", Some);
     if let Some(v) = f.trusted_proxy
         && unset(m, "trusted_proxies")
     {
@@ -564,6 +576,22 @@ async fn serve(cli: &Cli, args: &ServeArgs) -> Result<(), Failure> {
             a.display()
         )));
     }
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => {
+            Some(crate::tls::server_config(cert, key).map_err(Failure::Usage)?)
+        }
+        (None, None) => None,
+        _ => {
+            return Err(Failure::Usage(
+                "--tls-cert and --tls-key go together".into(),
+            ));
+        }
+    };
+    if tls.is_some() && !public_url.starts_with("https://") {
+        return Err(Failure::Usage(format!(
+            "--public-url {public_url:?} must be https:// when the server serves TLS"
+        )));
+    }
     let mut config = Config::new(public_url);
     config.consent_page = args.consent_page.clone();
     config.assets_dir = pick_dir(&args.assets, "dist");
@@ -628,6 +656,22 @@ async fn serve(cli: &Cli, args: &ServeArgs) -> Result<(), Failure> {
         tracing::info!(%addr, "metrics at /metrics");
     }
     let store = state.store().clone();
+    if let Some(tls) = tls {
+        let listener = listener
+            .into_std()
+            .map_err(|e| Failure::Runtime(format!("cannot listen on {}: {e}", args.listen)))?;
+        let handle = axum_server::Handle::new();
+        let stop = handle.clone();
+        tokio::spawn(async move {
+            shutdown().await;
+            stop.graceful_shutdown(Some(std::time::Duration::from_secs(10)));
+        });
+        crate::tls::serve_tls(listener, state, tls, handle)
+            .await
+            .map_err(|e| Failure::Runtime(e.to_string()))?;
+        store.close().await;
+        return Ok(());
+    }
     let _housekeeping = crate::housekeeping::spawn(state.clone());
     axum::serve(
         listener,

@@ -48,6 +48,7 @@ pub mod scope;
 pub mod security;
 pub mod static_files;
 pub mod store;
+pub mod tls;
 
 use std::sync::Arc;
 
@@ -187,9 +188,10 @@ pub fn app(state: AppState) -> Router {
         .route("/oauth/introspect", post(oauth::introspect::introspect))
         .layer(security::headers::cors_layer());
 
-    // The anonymous endpoints: rate-limited per client IP and globally.
-    let anonymous = Router::new()
-        .route("/oauth/authorize", get(oauth::authorize::authorize))
+    // The consent API a portal on another origin calls: CORS with
+    // credentials for registered embed origins only (never on
+    // `/oauth/authorize`).
+    let consent_anonymous = Router::new()
         .route(
             "/api/consent/requests/{request_id}",
             get(consent::context::get_context),
@@ -210,12 +212,18 @@ pub fn app(state: AppState) -> Router {
             "/api/consent/requests/{request_id}/sign-in/otp/{challenge_id}/verify",
             post(consent::otp::verify),
         )
+        .layer(security::headers::embed_cors_layer(&state));
+
+    // The anonymous endpoints: rate-limited per client IP and globally.
+    let anonymous = Router::new()
+        .route("/oauth/authorize", get(oauth::authorize::authorize))
+        .merge(consent_anonymous)
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             security::limits::rate_limit,
         ));
 
-    let api = Router::new()
+    let consent_api = Router::new()
         .route(
             "/api/consent/requests/{request_id}/meters",
             get(consent::context::meters),
@@ -225,6 +233,9 @@ pub fn app(state: AppState) -> Router {
             post(consent::decision::decide),
         )
         .route("/api/consent/session", delete(consent::sign_in::sign_out))
+        .layer(security::headers::embed_cors_layer(&state));
+    let api = Router::new()
+        .merge(consent_api)
         .route("/api/customer/authorizations", get(customer_api::list))
         .route(
             "/api/customer/authorizations/{authorization_id}/revoke",

@@ -151,14 +151,20 @@ async fn hosted(State(h): State<Hosted>, ip: ClientIp, req: Request, next: Next)
     if path != "/consent/" && path != "/consent/index.html" {
         return next.run(req).await;
     }
-    // Only a browser opening the page (a GET navigation) gets the context:
-    // a link checker or a script fetching the URL neither binds the request
-    // nor sees it (the widget then reads it through the API, as before).
+    // Only a browser opening the page at the top level (a GET navigation
+    // of a document) gets the context: a link checker or a script fetching
+    // the URL neither binds the request nor sees it. A framed page does
+    // not either: its cookie may be blocked as third-party, so its widget
+    // reads the context itself with the session in a header.
     let navigation = req.method() == axum::http::Method::GET
         && req
             .headers()
             .get("sec-fetch-mode")
-            .is_some_and(|m| m == "navigate");
+            .is_some_and(|m| m == "navigate")
+        && req
+            .headers()
+            .get("sec-fetch-dest")
+            .is_some_and(|d| d == "document");
     let (query, headers) = (req.uri().query().map(str::to_owned), req.headers().clone());
     let embedded = match navigation {
         true => embedded_context(&h.app, ip, query.as_deref(), headers).await,
@@ -347,13 +353,17 @@ pub fn routes(state: &AppState) -> Router<AppState> {
     r = match widget {
         Some((dir, build)) => {
             let files = || ServeDir::new(dir).precompressed_br().precompressed_gzip();
+            // A portal on a registered embed origin loads `embed.js`, the
+            // glue and the wasm with CORS (module scripts and wasm fetches
+            // are CORS requests).
             let versioned = Router::new()
                 .nest_service("/consent/v/{version}", files())
                 .layer(middleware::from_fn_with_state(
                     build.clone(),
                     only_this_build,
                 ))
-                .layer(middleware::from_fn(immutable));
+                .layer(middleware::from_fn(immutable))
+                .layer(crate::security::headers::embed_cors_layer(state));
             let hosted_state = Hosted {
                 app: state.clone(),
                 build,
@@ -361,7 +371,8 @@ pub fn routes(state: &AppState) -> Router<AppState> {
             let stable = Router::new()
                 .nest_service("/consent", files())
                 .layer(middleware::from_fn_with_state(hosted_state, hosted))
-                .layer(middleware::from_fn(revalidate));
+                .layer(middleware::from_fn(revalidate))
+                .layer(crate::security::headers::embed_cors_layer(state));
             r.merge(versioned).merge(stable)
         }
         None => r

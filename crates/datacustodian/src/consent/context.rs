@@ -3,7 +3,7 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, header};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use consent_api::{ConsentContext, Hint, Method, SignIn, ThirdParty};
 use serde::Serialize;
@@ -91,8 +91,8 @@ async fn context(
         customer,
     };
     let mut resp = Json(ctx).into_response();
-    if let Some(c) = bound.set_cookie {
-        resp.headers_mut().insert(header::SET_COOKIE, c);
+    if let Some(secret) = bound.new_secret {
+        secret.apply(resp.headers_mut());
     }
     Ok(resp)
 }

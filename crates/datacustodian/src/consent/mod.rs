@@ -2,10 +2,17 @@
 //! the request's context, sign-in (password, one-time code), the customer's
 //! meters and the decision.
 //!
-//! Binding: a request is bound to the consent session (`gbcd_session`
-//! cookie) that first reads it (or that was present at `/oauth/authorize`);
-//! any other session gets `403 request_not_yours`. Every `POST` needs the
-//! session's CSRF token in `X-CSRF-Token`.
+//! Binding: a request is bound to the consent session that first reads it
+//! (or that was present at `/oauth/authorize`); any other session gets
+//! `403 request_not_yours`. Every `POST` needs the session's CSRF token in
+//! `X-CSRF-Token`.
+//!
+//! The session travels one of two ways ([`Carrier`]): the `gbcd_session`
+//! cookie (the hosted page at the top level), or the `X-Consent-Session`
+//! header (the widget embedded in another origin or framed, where the
+//! browser may block the cookie as third-party). Same session rows, same
+//! binding, same CSRF check, same rotation at sign-in; a request bound
+//! through one carrier cannot be used through the other.
 
 pub mod context;
 pub mod decision;
@@ -13,14 +20,99 @@ pub mod extract;
 pub mod otp;
 pub mod sign_in;
 
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponseParts, ResponseParts};
 
-use crate::AppState;
 use crate::error::ApiError;
 use crate::security::csrf;
 use crate::security::headers::{session_cookie, set_session_cookie};
 use crate::security::secrets::{Purpose, new_id, new_secret};
 use crate::store::{AuthRequest, Customer, Meter, Session};
+use crate::{AppState, Config};
+
+/// The request header (and response header) of the header-carried
+/// consent session.
+pub const SESSION_HEADER: &str = "x-consent-session";
+
+/// What the widget sends in [`SESSION_HEADER`] before it has a session:
+/// "give me one in the header, not in a cookie".
+pub const SESSION_HEADER_NEW: &str = "new";
+
+/// How a browser carries its consent session.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Carrier {
+    /// The `gbcd_session` cookie (`HttpOnly`, `SameSite=Strict`): the
+    /// hosted page at the top level.
+    Cookie,
+    /// The `X-Consent-Session` header, the secret kept in the widget's
+    /// memory: the widget embedded in another origin or framed, where
+    /// third-party cookies may be blocked. A custom header cannot be sent
+    /// cross-origin without a CORS preflight, which only registered embed
+    /// origins pass.
+    Header,
+}
+
+impl Carrier {
+    /// The carrier a request uses: the header when it sends one (even
+    /// `new`), else the cookie. Never both: a request with the header is
+    /// never read through its cookie.
+    pub fn of(headers: &HeaderMap) -> Carrier {
+        if headers.contains_key(SESSION_HEADER) {
+            Carrier::Header
+        } else {
+            Carrier::Cookie
+        }
+    }
+
+    /// The session secret the request sent through this carrier, if any.
+    fn secret(self, headers: &HeaderMap, config: &Config) -> Option<String> {
+        match self {
+            Carrier::Cookie => session_cookie(headers, config.session_cookie_name()),
+            Carrier::Header => headers
+                .get(SESSION_HEADER)
+                .and_then(|v| v.to_str().ok())
+                .map(str::trim)
+                .filter(|v| *v != SESSION_HEADER_NEW && !v.is_empty() && v.len() <= 128)
+                .map(str::to_string),
+        }
+    }
+}
+
+/// A new or rotated session secret, sent back the way the session came:
+/// a `Set-Cookie`, or the `X-Consent-Session` response header. As
+/// [`IntoResponseParts`] it goes into any response tuple.
+#[derive(Debug)]
+pub struct NewSecret(HeaderName, HeaderValue);
+
+impl NewSecret {
+    fn new(carrier: Carrier, value: &str, max_age: i64, config: &Config) -> NewSecret {
+        match carrier {
+            Carrier::Cookie => NewSecret(
+                header::SET_COOKIE,
+                set_session_cookie(value, max_age, config),
+            ),
+            // The value is base64url: always a valid header value.
+            Carrier::Header => NewSecret(
+                HeaderName::from_static(SESSION_HEADER),
+                HeaderValue::from_str(value).unwrap_or(HeaderValue::from_static("")),
+            ),
+        }
+    }
+
+    /// Adds the header to `headers`.
+    pub fn apply(self, headers: &mut HeaderMap) {
+        headers.append(self.0, self.1);
+    }
+}
+
+impl IntoResponseParts for NewSecret {
+    type Error = std::convert::Infallible;
+
+    fn into_response_parts(self, mut res: ResponseParts) -> Result<ResponseParts, Self::Error> {
+        self.apply(res.headers_mut());
+        Ok(res)
+    }
+}
 
 /// A loaded request with the session it is bound to. As an extractor
 /// ([`extract`]): the path's request, bound to this session, CSRF checked
@@ -30,8 +122,10 @@ pub struct Bound {
     pub request: AuthRequest,
     /// The consent session.
     pub session: Session,
-    /// A `Set-Cookie` to send (new or rotated session).
-    pub set_cookie: Option<HeaderValue>,
+    /// How this browser carries the session.
+    pub carrier: Carrier,
+    /// The secret of a new session to send back.
+    pub new_secret: Option<NewSecret>,
 }
 
 /// A stored meter as the consent API shows it.
@@ -70,12 +164,13 @@ fn valid_public_id(id: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
-/// The live session of the request's cookie.
+/// The live session the request carries (its `X-Consent-Session` header,
+/// else its cookie).
 pub async fn current_session(
     state: &AppState,
     headers: &HeaderMap,
 ) -> Result<Option<Session>, ApiError> {
-    let Some(v) = session_cookie(headers, state.config().session_cookie_name()) else {
+    let Some(v) = Carrier::of(headers).secret(headers, state.config()) else {
         return Ok(None);
     };
     Ok(state
@@ -84,8 +179,12 @@ pub async fn current_session(
         .await?)
 }
 
-/// Starts a new consent session; returns it with its `Set-Cookie`.
-pub async fn new_session(state: &AppState) -> Result<(Session, HeaderValue), ApiError> {
+/// Starts a new consent session carried by `carrier`; returns it with its
+/// secret to send.
+pub async fn new_session(
+    state: &AppState,
+    carrier: Carrier,
+) -> Result<(Session, NewSecret), ApiError> {
     let now = state.now();
     let lifetime = state.config().session_lifetime as i64;
     let value = new_secret();
@@ -105,41 +204,40 @@ pub async fn new_session(state: &AppState) -> Result<(Session, HeaderValue), Api
         .await?;
     Ok((
         session,
-        set_session_cookie(&value, lifetime, state.config()),
+        NewSecret::new(carrier, &value, lifetime, state.config()),
     ))
 }
 
-/// Signs a session in as `customer_id`, rotating its cookie value (against
-/// session fixation); returns the `Set-Cookie`. The CSRF token stays the same.
+/// Signs the bound session in as `customer_id`, rotating its secret
+/// (against session fixation: the old cookie or header value is dead);
+/// returns the new one, for the carrier the session came by. The CSRF
+/// token stays the same.
 pub async fn sign_in_session(
     state: &AppState,
-    session: &Session,
+    bound: &Bound,
     customer_id: &str,
-) -> Result<HeaderValue, ApiError> {
-    let value = new_secret();
+) -> Result<NewSecret, ApiError> {
+    let (hash, secret) = rotated_secret(state, bound);
     state
         .store()
-        .sign_in_session(
-            &session.session_id,
-            customer_id,
-            &state.key().hash(Purpose::Session, &value),
-            state.now(),
-        )
+        .sign_in_session(&bound.session.session_id, customer_id, &hash, state.now())
         .await?;
-    Ok(set_session_cookie(
-        &value,
-        session.expires_at - state.now(),
-        state.config(),
-    ))
+    Ok(secret)
 }
 
-/// The cookie value to send for a sign-in by one-time code (the store signs
-/// the session in atomically with using the code).
-pub fn rotated_cookie(state: &AppState, session: &Session) -> (Vec<u8>, HeaderValue) {
+/// A rotated session secret for a sign-in by one-time code (the store signs
+/// the session in atomically with using the code): its keyed hash and the
+/// secret to send.
+pub fn rotated_secret(state: &AppState, bound: &Bound) -> (Vec<u8>, NewSecret) {
     let value = new_secret();
     (
         state.key().hash(Purpose::Session, &value),
-        set_session_cookie(&value, session.expires_at - state.now(), state.config()),
+        NewSecret::new(
+            bound.carrier,
+            &value,
+            bound.session.expires_at - state.now(),
+            state.config(),
+        ),
     )
 }
 
@@ -203,7 +301,8 @@ async fn load_for_read(
     request_id: &str,
 ) -> Result<Bound, ApiError> {
     let mut request = load_request(state, request_id).await?;
-    let (session, set_cookie) = match current_session(state, headers).await? {
+    let carrier = Carrier::of(headers);
+    let (session, new_secret) = match current_session(state, headers).await? {
         Some(s) => (s, None),
         None => {
             // A request already bound cannot be read without its session:
@@ -211,7 +310,7 @@ async fn load_for_read(
             if request.session_id.is_some() {
                 return Err(not_yours());
             }
-            let (s, c) = new_session(state).await?;
+            let (s, c) = new_session(state, carrier).await?;
             (s, Some(c))
         }
     };
@@ -233,7 +332,8 @@ async fn load_for_read(
     Ok(Bound {
         request,
         session,
-        set_cookie,
+        carrier,
+        new_secret,
     })
 }
 
@@ -258,6 +358,7 @@ async fn load_bound(
     Ok(Bound {
         request,
         session,
-        set_cookie: None,
+        carrier: Carrier::of(headers),
+        new_secret: None,
     })
 }

@@ -20,13 +20,13 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
 use super::extract::{ApiJson, Pending};
 use super::sign_in::{count_request_attempt, throttle_key};
-use super::{Bound, customer_view, rotated_cookie};
+use super::{Bound, customer_view, rotated_secret};
 use crate::AppState;
 use crate::error::ApiError;
 use crate::otp_sender::{Channel, OtpMessage, mask_email, mask_phone};
@@ -578,7 +578,7 @@ pub async fn verify(
             .attempts_left(lock - failures));
         }
     };
-    let (hash, cookie) = rotated_cookie(&state, &bound.session);
+    let (hash, secret) = rotated_secret(&state, &bound);
     if !state
         .store()
         .use_challenge(
@@ -614,9 +614,7 @@ pub async fn verify(
         .customer(&customer_id)
         .await?
         .ok_or_else(ApiError::server_error)?;
-    let mut resp = Json(customer_view(&state, &customer).await?).into_response();
-    resp.headers_mut().insert(header::SET_COOKIE, cookie);
-    Ok(resp)
+    Ok((secret, Json(customer_view(&state, &customer).await?)).into_response())
 }
 
 fn used_error() -> ApiError {

@@ -178,10 +178,8 @@ pub async fn password(
             }
             PasswordCheck::Busy => return Err(busy()),
         };
-    let cookie = sign_in_session(&state, &bound.session, &customer.customer_id).await?;
-    let mut resp = Json(customer_view(&state, &customer).await?).into_response();
-    resp.headers_mut().insert(header::SET_COOKIE, cookie);
-    Ok(resp)
+    let secret = sign_in_session(&state, &bound, &customer.customer_id).await?;
+    Ok((secret, Json(customer_view(&state, &customer).await?)).into_response())
 }
 
 /// `DELETE /api/consent/session`.

@@ -1,5 +1,7 @@
-//! Response headers on every response, CORS for the four endpoints that
-//! allow it, the consent session cookie, and the per-request log line.
+//! Response headers on every response, CORS (any origin for the four OAuth
+//! endpoints that allow it; registered embed origins only, with
+//! credentials, for the consent API and the widget's files), the consent
+//! session cookie, and the per-request log line.
 
 use std::time::Instant;
 
@@ -7,7 +9,7 @@ use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, header};
 use axum::middleware::Next;
 use axum::response::Response;
-use tower_http::cors::{Any, CorsLayer};
+use tower_http::cors::{AllowOrigin, Any, CorsLayer};
 
 use super::secrets::Purpose;
 use crate::{AppState, Config};
@@ -37,6 +39,56 @@ pub fn cors_layer() -> CorsLayer {
         .allow_methods([Method::GET, Method::POST])
         .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
         .max_age(std::time::Duration::from_secs(600))
+}
+
+/// CORS for the consent API and the widget's files: only for an origin
+/// some client registered as an embed origin (`client add
+/// --frame-ancestor ORIGIN`), echoed exactly with
+/// `Access-Control-Allow-Credentials: true` and `Vary: Origin`; any other
+/// origin gets no CORS header at all, so its page can neither load the
+/// widget nor read an answer. The preflight allows only what the widget
+/// sends: `GET`, `POST`, `DELETE` (sign-out), and the `Content-Type`,
+/// `X-CSRF-Token` and `X-Consent-Session` headers; the new session secret
+/// comes back in `X-Consent-Session`, which is exposed. Never on
+/// `/oauth/authorize`.
+pub fn embed_cors_layer(state: &AppState) -> CorsLayer {
+    let state = state.clone();
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::async_predicate(move |origin, _parts| {
+            let state = state.clone();
+            async move {
+                match origin.to_str() {
+                    Ok(o) => embed_origin_registered(&state, o).await,
+                    Err(_) => false,
+                }
+            }
+        }))
+        .allow_credentials(true)
+        .allow_methods([Method::GET, Method::POST, Method::DELETE])
+        .allow_headers([
+            header::CONTENT_TYPE,
+            header::HeaderName::from_static(crate::security::csrf::HEADER),
+            header::HeaderName::from_static(crate::consent::SESSION_HEADER),
+        ])
+        .expose_headers([header::HeaderName::from_static(
+            crate::consent::SESSION_HEADER,
+        )])
+        .vary([header::ORIGIN])
+        .max_age(std::time::Duration::from_secs(600))
+}
+
+/// Whether some client registered `origin` (exactly, as the browser sends
+/// it: scheme, host, port) as an embed origin.
+async fn embed_origin_registered(state: &AppState, origin: &str) -> bool {
+    match state.store().clients().await {
+        Ok(clients) => clients
+            .iter()
+            .any(|c| c.frame_ancestors.iter().any(|a| a == origin)),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot read the clients for CORS");
+            false
+        }
+    }
 }
 
 fn query_param(query: &str, name: &str) -> Option<String> {
