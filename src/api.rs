@@ -31,16 +31,25 @@ pub struct HttpRequest {
     pub body: Option<String>,
     /// The `X-CSRF-Token` header.
     pub csrf: Option<String>,
+    /// The `X-Consent-Session` header (the consent session when it does not
+    /// travel in the cookie; `new` before there is one).
+    pub session: Option<String>,
 }
 
-/// The answer: the status and the body's text.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// The answer: the status, the body's text and a new consent session.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct HttpResponse {
     /// The HTTP status.
     pub status: u16,
     /// The body (JSON text; empty when there is none).
     pub body: String,
+    /// The `X-Consent-Session` response header: the session's new secret
+    /// (first read, sign-in).
+    pub session: Option<String>,
 }
+
+/// The header that carries the consent session when the cookie cannot.
+const SESSION_HEADER: &str = "X-Consent-Session";
 
 /// A boxed, non-`Send` future.
 pub type LocalFuture<T> = Pin<Box<dyn Future<Output = T>>>;
@@ -72,6 +81,9 @@ async fn send(req: HttpRequest) -> Option<HttpResponse> {
     if let Some(csrf) = &req.csrf {
         builder = builder.header("X-CSRF-Token", csrf);
     }
+    if let Some(session) = &req.session {
+        builder = builder.header(SESSION_HEADER, session);
+    }
     let request = match req.body {
         Some(body) => builder
             .header("Content-Type", "application/json")
@@ -80,10 +92,12 @@ async fn send(req: HttpRequest) -> Option<HttpResponse> {
         None => builder.build().ok()?,
     };
     let resp = request.send().await.ok()?;
+    let session = resp.headers().get(SESSION_HEADER);
     let body = resp.text().await.ok()?;
     Some(HttpResponse {
         status: resp.status(),
         body,
+        session,
     })
 }
 
@@ -153,6 +167,35 @@ pub struct Api {
     base: String,
     request_id: String,
     csrf: RefCell<String>,
+    /// The consent session's secret when it travels in `X-Consent-Session`
+    /// (kept in memory only; empty until the first answer); `None` when
+    /// the cookie carries it.
+    session: Option<RefCell<String>>,
+}
+
+/// The origin (`scheme://host[:port]`) of an absolute URL.
+fn origin_of(url: &str) -> Option<&str> {
+    let (scheme, rest) = url.split_once("://")?;
+    let host = rest.split('/').next()?;
+    Some(&url[..scheme.len() + 3 + host.len()])
+}
+
+/// Whether the consent session must travel in a header: the API is on
+/// another origin than this page, or this page is framed. There the
+/// session cookie is a third-party cookie the browser may block; the
+/// hosted page at the top level keeps the `HttpOnly` cookie.
+fn header_session(base: &str) -> bool {
+    let w = web_sys::window();
+    let framed = w.as_ref().is_some_and(|w| match w.top() {
+        Ok(Some(top)) => wasm_bindgen::JsValue::from(top) != wasm_bindgen::JsValue::from(w),
+        _ => false,
+    });
+    let here = w.and_then(|w| w.location().origin().ok());
+    let other_origin = match (origin_of(base), here) {
+        (Some(api), Some(here)) => !api.eq_ignore_ascii_case(&here),
+        _ => false,
+    };
+    framed || other_origin
 }
 
 /// Percent-encodes a path segment.
@@ -169,6 +212,7 @@ impl Api {
             base: base.trim_end_matches('/').to_string(),
             request_id: request_id.to_string(),
             csrf: RefCell::new(String::new()),
+            session: header_session(base).then(RefCell::default),
         }
     }
 
@@ -196,8 +240,17 @@ impl Api {
             url: self.url(tail),
             body: body.and_then(to_json),
             csrf: (method != "GET").then(|| self.csrf.borrow().clone()),
+            session: self.session.as_ref().map(|s| match s.borrow().as_str() {
+                "" => "new".to_string(),
+                secret => secret.to_string(),
+            }),
         };
         let resp = (self.transport)(req).await.ok_or(ApiError::Network)?;
+        // A new session, or the rotated one after sign-in (the old secret
+        // no longer works).
+        if let (Some(held), Some(new)) = (&self.session, resp.session.filter(|s| !s.is_empty())) {
+            *held.borrow_mut() = new;
+        }
         match resp.status {
             200..=299 => from_json(&resp.body).ok_or(ApiError::Server),
             // A 503 `server_busy` is a refusal the customer can act on;
@@ -288,6 +341,7 @@ pub async fn load_messages(transport: &Transport, url: &str) -> crate::i18n::Mes
         url: url.to_string(),
         body: None,
         csrf: None,
+        session: None,
     };
     match transport(req).await {
         Some(r) if (200..300).contains(&r.status) => crate::i18n::Messages::from_js(&r.body.into()),

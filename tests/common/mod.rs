@@ -125,7 +125,11 @@ impl Fake {
                 if status == 0 {
                     return None;
                 }
-                Some(HttpResponse { status, body })
+                Some(HttpResponse {
+                    status,
+                    body,
+                    ..HttpResponse::default()
+                })
             })
         })
     }

@@ -156,7 +156,13 @@ fn transport(scope: String, client_id: String) -> Transport {
         } else {
             body.to_string()
         };
-        Box::pin(async move { Some(HttpResponse { status, body }) }) as LocalFuture<_>
+        Box::pin(async move {
+            Some(HttpResponse {
+                status,
+                body,
+                ..HttpResponse::default()
+            })
+        }) as LocalFuture<_>
     })
 }
 

@@ -11,8 +11,8 @@
 //! cookie (the hosted page at the top level), or the `X-Consent-Session`
 //! header (the widget embedded in another origin or framed, where the
 //! browser may block the cookie as third-party). Same session rows, same
-//! binding, same CSRF check, same rotation at sign-in; a request bound
-//! through one carrier cannot be used through the other.
+//! binding, same CSRF check, same rotation at sign-in: only the way the
+//! secret travels differs.
 
 pub mod context;
 pub mod decision;
