@@ -66,6 +66,13 @@ pub struct Options {
     /// Browser languages (`navigator.languages`, `Accept-Language`), e.g.
     /// `"es-ES,es"`; `None` = Chromium's default (en-US).
     pub languages: Option<String>,
+    /// More Chromium flags, e.g. [`crate::tls::TestTls::chromium_args`]
+    /// (host mapping and the test certificate).
+    pub args: Vec<String>,
+    /// Block third-party cookies, as Chrome's setting and Safari's and
+    /// Firefox's defaults do (`--test-third-party-cookie-phaseout` and the
+    /// profile's cookie controls).
+    pub block_third_party_cookies: bool,
 }
 
 impl Default for Options {
@@ -74,6 +81,8 @@ impl Default for Options {
             width: 1024,
             height: 900,
             languages: None,
+            args: Vec::new(),
+            block_third_party_cookies: false,
         }
     }
 }
@@ -188,6 +197,13 @@ impl Browser {
             format!("--window-size={},{}", opts.width, opts.height),
             format!("--user-data-dir={}", profile.display()),
         ];
+        args.extend(opts.args.iter().cloned());
+        let mut prefs = serde_json::Map::new();
+        if opts.block_third_party_cookies {
+            args.push("--test-third-party-cookie-phaseout".into());
+            prefs.insert("profile.cookie_controls_mode".into(), 1.into());
+            prefs.insert("profile.block_third_party_cookies".into(), true.into());
+        }
         let mut chrome_options = serde_json::json!({ "binary": chromium });
         if let Some(langs) = &opts.languages {
             let first = langs
@@ -197,7 +213,10 @@ impl Browser {
                 .trim()
                 .to_string();
             args.push(format!("--lang={first}"));
-            chrome_options["prefs"] = serde_json::json!({ "intl.accept_languages": langs });
+            prefs.insert("intl.accept_languages".into(), langs.clone().into());
+        }
+        if !prefs.is_empty() {
+            chrome_options["prefs"] = serde_json::Value::Object(prefs);
         }
         chrome_options["args"] = serde_json::json!(args);
         let caps = serde_json::json!({

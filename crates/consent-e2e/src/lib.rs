@@ -10,6 +10,9 @@
 //! - [`oauth`]: the third party with the `oauth2` crate (PKCE, state, code
 //!   exchange) and its Bearer call to the ESPI UsagePoint feed;
 //! - [`eventually`]: the one way to wait (a check polled until it holds);
+//! - [`tls`]: a test certificate (rcgen) for `*.test` https origins, the
+//!   Chromium flags that map them to loopback and trust it, and the sample
+//!   portal served on those origins;
 //! - [`widget`]: driving the widget like a customer (steps, labelled
 //!   fields, buttons) and recording its `gb-consent:*` events.
 //!
@@ -24,4 +27,5 @@ pub mod browser;
 pub mod eventually;
 pub mod oauth;
 pub mod server;
+pub mod tls;
 pub mod widget;

@@ -101,11 +101,23 @@ impl ThirdParty {
             .redirect(oauth2::reqwest::redirect::Policy::none())
             .build()
             .expect("http client");
+        self.exchange_with(&http, server, attempt, code).await
+    }
+
+    /// [`ThirdParty::exchange`] through `http` (e.g. one that trusts the
+    /// test certificate of an https server, [`crate::tls::TestTls::http_client`]).
+    pub async fn exchange_with(
+        &self,
+        http: &reqwest::Client,
+        server: &TestServer,
+        attempt: &Attempt,
+        code: &str,
+    ) -> Grant {
         let resp = self
             .client(server)
             .exchange_code(AuthorizationCode::new(code.to_string()))
             .set_pkce_verifier(PkceCodeVerifier::new(attempt.verifier.clone()))
-            .request_async(&http)
+            .request_async(http)
             .await
             .unwrap_or_else(|e| panic!("the code exchange failed: {e:?}"));
         let scope = resp

@@ -67,7 +67,8 @@ pub fn widget_dist() -> PathBuf {
 /// A running DataCustodian. Dropping it removes its temporary directory
 /// (the server task ends with the test's runtime).
 pub struct TestServer {
-    /// `http://127.0.0.1:PORT` (the issuer, no trailing slash).
+    /// `http://127.0.0.1:PORT`, or `https://HOST:PORT` (the issuer, no
+    /// trailing slash).
     pub base: String,
     /// The server state (store, clock, config) for direct checks.
     pub state: AppState,
@@ -104,13 +105,42 @@ impl TestServer {
     /// Same SQLite file, outbox, cheap argon2 and demo seed as
     /// [`TestServer::start`].
     pub async fn start_bare(change: impl FnOnce(&mut Config)) -> TestServer {
+        TestServer::launch(None, change).await
+    }
+
+    /// The server with the widget over https at
+    /// `https://{host}:PORT` (the browser maps `*.test` to loopback and
+    /// trusts `tls`'s certificate; see [`crate::tls::TestTls`]): `Secure`,
+    /// `__Host-` cookies and real origins, served with
+    /// `datacustodian::tls::serve_tls` as `serve --tls-cert --tls-key` does.
+    pub async fn start_https(
+        tls: &crate::tls::TestTls,
+        host: &str,
+        change: impl FnOnce(&mut Config),
+    ) -> TestServer {
+        let dist = widget_dist();
+        TestServer::launch(Some((tls, host)), move |config| {
+            config.assets_dir = Some(dist);
+            change(config);
+        })
+        .await
+    }
+
+    async fn launch(
+        tls: Option<(&crate::tls::TestTls, &str)>,
+        change: impl FnOnce(&mut Config),
+    ) -> TestServer {
         let dir = tempfile::tempdir().expect("a temporary directory");
         let db_path = dir.path().join("dc.sqlite");
         let outbox = dir.path().join("outbox.jsonl");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind a loopback port");
-        let base = format!("http://{}", listener.local_addr().expect("local address"));
+        let addr = listener.local_addr().expect("local address");
+        let base = match tls {
+            Some((_, host)) => format!("https://{host}:{}", addr.port()),
+            None => format!("http://{addr}"),
+        };
         let mut config = Config::new(&base);
         config.argon2_cost = Argon2Cost::TestOnlyInsecure;
         change(&mut config);
@@ -124,13 +154,27 @@ impl TestServer {
             Arc::new(OutboxSender::new(outbox.clone())),
         );
         let seed = seed_demo(&state).await.expect("seed the demo");
-        // With each connection's peer address, as `datacustodian serve`
-        // runs (the client IP of its rate limits and throttles).
-        let router =
-            app(state.clone()).into_make_service_with_connect_info::<std::net::SocketAddr>();
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, router).await;
-        });
+        match tls {
+            Some((tls, _)) => {
+                let config = tls.server_config();
+                let listener = listener.into_std().expect("a std listener");
+                let state = state.clone();
+                tokio::spawn(async move {
+                    let handle = axum_server::Handle::new();
+                    let _ = datacustodian::tls::serve_tls(listener, state, config, handle).await;
+                });
+            }
+            None => {
+                // With each connection's peer address, as `datacustodian
+                // serve` runs (the client IP of its rate limits and
+                // throttles).
+                let router = app(state.clone())
+                    .into_make_service_with_connect_info::<std::net::SocketAddr>();
+                tokio::spawn(async move {
+                    let _ = axum::serve(listener, router).await;
+                });
+            }
+        }
         TestServer {
             base,
             state,
