@@ -69,10 +69,12 @@ pub struct Options {
     /// More Chromium flags, e.g. [`crate::tls::TestTls::chromium_args`]
     /// (host mapping and the test certificate).
     pub args: Vec<String>,
-    /// Block third-party cookies, as Chrome's setting and Safari's and
-    /// Firefox's defaults do (`--test-third-party-cookie-phaseout` and the
-    /// profile's cookie controls).
-    pub block_third_party_cookies: bool,
+    /// Third-party cookies: `Some(true)` blocks them, as Chrome's setting
+    /// and Safari's and Firefox's defaults do
+    /// (`--test-third-party-cookie-phaseout` and the profile's cookie
+    /// controls); `Some(false)` allows them; `None` leaves Chromium's
+    /// default.
+    pub third_party_cookies_blocked: Option<bool>,
 }
 
 impl Default for Options {
@@ -82,7 +84,7 @@ impl Default for Options {
             height: 900,
             languages: None,
             args: Vec::new(),
-            block_third_party_cookies: false,
+            third_party_cookies_blocked: None,
         }
     }
 }
@@ -199,10 +201,15 @@ impl Browser {
         ];
         args.extend(opts.args.iter().cloned());
         let mut prefs = serde_json::Map::new();
-        if opts.block_third_party_cookies {
-            args.push("--test-third-party-cookie-phaseout".into());
-            prefs.insert("profile.cookie_controls_mode".into(), 1.into());
-            prefs.insert("profile.block_third_party_cookies".into(), true.into());
+        if let Some(block) = opts.third_party_cookies_blocked {
+            if block {
+                args.push("--test-third-party-cookie-phaseout".into());
+            }
+            prefs.insert(
+                "profile.cookie_controls_mode".into(),
+                u8::from(block).into(),
+            );
+            prefs.insert("profile.block_third_party_cookies".into(), block.into());
         }
         let mut chrome_options = serde_json::json!({ "binary": chromium });
         if let Some(langs) = &opts.languages {

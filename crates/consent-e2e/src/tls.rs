@@ -150,10 +150,7 @@ struct PortalState {
 
 impl PortalState {
     fn auth(&self) -> String {
-        self.auth
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
+        self.auth.read().unwrap_or_else(|p| p.into_inner()).clone()
     }
 }
 
@@ -312,11 +309,8 @@ impl Portal {
 
     /// The consent server's origin, for the embedding snippet and the CSP.
     pub fn set_consent_origin(&self, origin: &str) {
-        *self
-            .state
-            .auth
-            .write()
-            .unwrap_or_else(|p| p.into_inner()) = origin.trim_end_matches('/').to_string();
+        *self.state.auth.write().unwrap_or_else(|p| p.into_inner()) =
+            origin.trim_end_matches('/').to_string();
     }
 
     /// `https://{host}:PORT` (an origin).
