@@ -285,3 +285,166 @@ fn client_add_requires_pkce_unless_told_and_https_redirects() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("must be https"), "{}", stderr(&o));
 }
+
+/// A CA and a server certificate for `auth.utility.test` (rcgen), written
+/// as PEM files in `dir`; returns the CA certificate (DER).
+fn test_certificate(dir: &Path) -> Vec<u8> {
+    use rcgen::{BasicConstraints, CertificateParams, IsCa, KeyPair};
+    let ca_key = KeyPair::generate().expect("CA key");
+    let mut ca = CertificateParams::new(Vec::<String>::new()).expect("CA params");
+    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca = ca.self_signed(&ca_key).expect("CA");
+    let key = KeyPair::generate().expect("key");
+    let leaf = CertificateParams::new(vec!["auth.utility.test".to_string()])
+        .expect("params")
+        .signed_by(&key, &ca, &ca_key)
+        .expect("certificate");
+    std::fs::write(dir.join("cert.pem"), leaf.pem() + &ca.pem()).expect("write");
+    std::fs::write(dir.join("key.pem"), key.serialize_pem()).expect("write");
+    ca.der().to_vec()
+}
+
+/// `serve --tls-cert --tls-key`: HTTPS with the given certificate, `Secure`
+/// `__Host-` session cookie and HSTS; plain HTTP on that port gets nothing.
+#[tokio::test]
+async fn serve_over_tls() {
+    let dir = tempfile::tempdir().expect("dir");
+    let ca = test_certificate(dir.path());
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let public = format!("https://auth.utility.test:{port}");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_datacustodian"))
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .args(["--public-url", &public, "--demo"])
+        .arg("--tls-cert")
+        .arg(dir.path().join("cert.pem"))
+        .arg("--tls-key")
+        .arg(dir.path().join("key.pem"))
+        .arg("--assets")
+        .arg(dir.path())
+        .env(
+            "DATACUSTODIAN_DATABASE_URL",
+            format!("sqlite://{}", dir.path().join("tls.sqlite").display()),
+        )
+        .env_remove("DATACUSTODIAN_KEY_FILE")
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn the server");
+    let https = reqwest::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_der(&ca).expect("CA"))
+        .tls_built_in_root_certs(false)
+        .resolve(
+            "auth.utility.test",
+            std::net::SocketAddr::from(([127, 0, 0, 1], port)),
+        )
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let mut metadata = None;
+    for _ in 0..200 {
+        if let Ok(r) = https
+            .get(format!("{public}/.well-known/oauth-authorization-server"))
+            .send()
+            .await
+        {
+            metadata = Some(r);
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let r = metadata.expect("the server answers over https");
+    assert_eq!(r.status(), 200);
+    assert!(r.headers().contains_key("strict-transport-security"));
+    let doc: serde_json::Value = r.json().await.expect("JSON");
+    assert_eq!(doc["issuer"], serde_json::json!(public));
+    // The demo's authorization URL, then the context read: the session
+    // cookie is `__Host-` and `Secure`.
+    let query = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("response_type", "code")
+        .append_pair("client_id", datacustodian::admin::DEMO_CLIENT_ID)
+        .append_pair("redirect_uri", &format!("{public}/playground/callback"))
+        .append_pair("scope", datacustodian::admin::DEMO_SCOPE)
+        .append_pair(
+            "code_challenge",
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+        )
+        .append_pair("code_challenge_method", "S256")
+        .finish();
+    let authorize = format!("{public}/oauth/authorize?{query}");
+    let r = https.get(&authorize).send().await.expect("authorize");
+    assert_eq!(r.status(), 303, "{:?}", r.text().await);
+    let location = r.headers()["location"]
+        .to_str()
+        .expect("location")
+        .to_string();
+    let rid = location.split("request=").nth(1).expect("request id");
+    let r = https
+        .get(format!("{public}/api/consent/requests/{rid}"))
+        .send()
+        .await
+        .expect("context");
+    assert_eq!(r.status(), 200);
+    let cookie = r.headers()["set-cookie"].to_str().expect("cookie");
+    assert!(
+        cookie.starts_with("__Host-gbcd_session=") && cookie.contains("; Secure"),
+        "{cookie}"
+    );
+    // Plain HTTP on the TLS port is not served.
+    let plain = reqwest::Client::new()
+        .get(format!("http://127.0.0.1:{port}/healthz"))
+        .send()
+        .await;
+    assert!(
+        plain.map(|r| r.status() != 200).unwrap_or(true),
+        "no plain HTTP on the TLS port"
+    );
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+#[test]
+fn tls_flags_are_checked() {
+    let dir = tempfile::tempdir().expect("dir");
+    test_certificate(dir.path());
+    let cert = dir.path().join("cert.pem").display().to_string();
+    let key = dir.path().join("key.pem").display().to_string();
+    let missing = dir.path().join("missing.pem").display().to_string();
+    let public = "https://auth.utility.test:1";
+    let cases: [(&[&str], &str); 5] = [
+        (&["--tls-cert", &cert], "--tls-key"),
+        (&["--tls-key", &key], "--tls-cert"),
+        (&["--tls-cert", &missing, "--tls-key", &key], "missing.pem"),
+        (&["--tls-cert", &key, "--tls-key", &key], "--tls-cert"),
+        (&["--tls-cert", &cert, "--tls-key", &cert], "--tls-key"),
+    ];
+    for (flags, named) in cases {
+        let mut args = vec!["serve", "--listen", "127.0.0.1:0", "--public-url", public];
+        args.extend_from_slice(flags);
+        let o = run(dir.path(), &args);
+        assert_eq!(o.status.code(), Some(2), "{flags:?}: {}", stderr(&o));
+        assert!(
+            stderr(&o).contains(named),
+            "{flags:?} names {named}: {}",
+            stderr(&o)
+        );
+    }
+    // TLS needs an https public URL.
+    let o = run(
+        dir.path(),
+        &[
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--public-url",
+            "http://127.0.0.1:1",
+            "--tls-cert",
+            &cert,
+            "--tls-key",
+            &key,
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("https://"), "{}", stderr(&o));
+}

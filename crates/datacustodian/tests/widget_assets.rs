@@ -126,10 +126,12 @@ async fn the_hosted_page_preloads_versioned_files_served_compressed_and_immutabl
     assert_eq!(embed.headers()[CACHE_CONTROL], "no-cache");
 }
 
-/// The hosted page as a browser opening `?request={rid}` gets it.
+/// The hosted page as a browser opening `?request={rid}` at the top level
+/// gets it.
 async fn open_page(http: &reqwest::Client, s: &common::TestServer, rid: &str) -> reqwest::Response {
     http.get(s.url(&format!("/consent/?request={rid}")))
         .header("sec-fetch-mode", "navigate")
+        .header("sec-fetch-dest", "document")
         .send()
         .await
         .unwrap()
