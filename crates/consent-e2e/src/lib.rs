@@ -18,7 +18,8 @@
 //!
 //! The tests live in `tests/`: one file per area of the consent flow
 //! (`hosted_flow`, `languages`, `one_time_code`, `errors`, `accessibility`,
-//! `embedding`, `security_headers`; shared steps in `tests/common/`) and
+//! `embedding`, `cross_origin`, `security_headers`; shared steps in
+//! `tests/common/`) and
 //! `playground.rs` (the scope playground). Build the widget first:
 //! `trunk build --release` at the repository root.
 

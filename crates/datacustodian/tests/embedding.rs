@@ -361,3 +361,36 @@ async fn a_framed_hosted_page_leaves_the_request_to_its_widget() {
     assert!(r.headers().get("set-cookie").is_some());
     assert!(r.text().await.expect("body").contains("gb-consent-context"));
 }
+
+#[tokio::test]
+async fn a_portal_consent_page_gets_requests_unbound_even_from_a_browser_with_a_session() {
+    let s = start_with(|c| c.consent_page = format!("{PORTAL}/connect")).await;
+    let mut c = NewClient::third_party("Portal app", vec![REDIRECT.into()]);
+    c.require_pkce = false;
+    c.frame_ancestors = vec![PORTAL.into()];
+    let cs = create_client(&s.state, c).await.expect("client");
+    // A browser with a live consent session cookie (from an earlier visit)…
+    let b = s.browser();
+    let authorize = || authorize_url_for(&s, &cs.client_id, REDIRECT, DEMO_SCOPE, None, None);
+    let first = b.http.get(authorize()).send().await.expect("authorize");
+    let location = first.headers()["location"].to_str().expect("location");
+    assert!(
+        location.starts_with(&format!("{PORTAL}/connect?request=")),
+        "{location}"
+    );
+    let rid = location.rsplit("request=").next().expect("id").to_string();
+    assert_eq!(
+        b.context(&rid).await.0,
+        StatusCode::OK,
+        "the cookie session"
+    );
+    // …follows a link to /oauth/authorize that lands on the portal: the
+    // request is not bound to that cookie, so the embedded widget's
+    // header session can take it.
+    let r = b.http.get(authorize()).send().await.expect("authorize");
+    let location = r.headers()["location"].to_str().expect("location");
+    let rid = location.rsplit("request=").next().expect("id").to_string();
+    let mut w = Widget::new(&s);
+    let (st, v, _) = w.context(&rid).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+}

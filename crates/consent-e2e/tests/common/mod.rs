@@ -1,6 +1,7 @@
 //! What the browser end-to-end tests of the consent widget share (one test
 //! file per area: `hosted_flow`, `languages`, `one_time_code`, `errors`,
-//! `accessibility`, `embedding`, `security_headers`).
+//! `accessibility`, `embedding`, `cross_origin` (https `*.test` origins),
+//! `security_headers`).
 //!
 //! Each test starts the real reference DataCustodian in-process on
 //! 127.0.0.1:0 (real SQLite file, one-time codes in an outbox file, the

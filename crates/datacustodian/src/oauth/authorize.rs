@@ -174,8 +174,12 @@ pub async fn authorize(
     // 3. Record the request. If the browser already has a live consent
     //    session, bind the request to it now; otherwise the first session
     //    that reads it is bound.
+    //    Only when the consent page is this server's: a portal on another
+    //    origin embeds the widget, whose session travels in a header.
     let now = state.now();
-    let session_id = match session_cookie(&headers, state.config().session_cookie_name()) {
+    let cookie = session_cookie(&headers, state.config().session_cookie_name())
+        .filter(|_| consent_page_is_ours(state.config()));
+    let session_id = match cookie {
         Some(v) => state
             .store()
             .session_by_token(&state.key().hash(Purpose::Session, &v), now)
@@ -204,4 +208,14 @@ pub async fn authorize(
     let page = &state.config().consent_page;
     let sep = if page.contains('?') { '&' } else { '?' };
     Ok(Redirect::to(&format!("{page}{sep}request={request_id}")).into_response())
+}
+
+/// Whether the consent page is served by this server (a path, or a URL on
+/// the public origin), where the session cookie is first-party.
+fn consent_page_is_ours(config: &crate::Config) -> bool {
+    let page = config.consent_page.as_str();
+    page.starts_with('/') && !page.starts_with("//")
+        || page
+            .strip_prefix(config.public_url.trim_end_matches('/'))
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/') || rest.starts_with('?'))
 }
