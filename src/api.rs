@@ -173,29 +173,26 @@ pub struct Api {
     session: Option<RefCell<String>>,
 }
 
-/// The origin (`scheme://host[:port]`) of an absolute URL.
-fn origin_of(url: &str) -> Option<&str> {
-    let (scheme, rest) = url.split_once("://")?;
-    let host = rest.split('/').next()?;
-    Some(&url[..scheme.len() + 3 + host.len()])
-}
-
 /// Whether the consent session must travel in a header: the API is on
-/// another origin than this page, or this page is framed. There the
-/// session cookie is a third-party cookie the browser may block; the
-/// hosted page at the top level keeps the `HttpOnly` cookie.
+/// another origin than this page (`base` is neither empty nor this origin
+/// or a path under it), or this page is framed. There the session cookie
+/// is a third-party cookie the browser may block; the hosted page at the
+/// top level keeps the `HttpOnly` cookie.
 fn header_session(base: &str) -> bool {
-    let w = web_sys::window();
-    let framed = w.as_ref().is_some_and(|w| match w.top() {
-        Ok(Some(top)) => wasm_bindgen::JsValue::from(top) != wasm_bindgen::JsValue::from(w),
-        _ => false,
-    });
-    let here = w.and_then(|w| w.location().origin().ok());
-    let other_origin = match (origin_of(base), here) {
-        (Some(api), Some(here)) => !api.eq_ignore_ascii_case(&here),
+    let Some(w) = web_sys::window() else {
+        return false;
+    };
+    let framed = match w.top() {
+        Ok(Some(top)) => wasm_bindgen::JsValue::from(top) != wasm_bindgen::JsValue::from(&w),
         _ => false,
     };
-    framed || other_origin
+    let here = w.location().origin().unwrap_or_default();
+    let same_origin = base.is_empty()
+        || (base.starts_with('/') && !base.starts_with("//"))
+        || base
+            .strip_prefix(here.as_str())
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'));
+    framed || !same_origin
 }
 
 /// Percent-encodes a path segment.
