@@ -268,6 +268,13 @@ impl TestServer {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .expect("http client");
+        self.request_id_via(&http, authorization_url).await
+    }
+
+    /// [`TestServer::request_id_for`] through `http` (one that follows no
+    /// redirects; e.g. [`crate::tls::TestTls::http_client`] for an https
+    /// server).
+    pub async fn request_id_via(&self, http: &reqwest::Client, authorization_url: &str) -> String {
         let resp = http
             .get(authorization_url)
             .send()
@@ -321,6 +328,13 @@ async fn host_page(RawQuery(q): RawQuery) -> Html<String> {
         .find(|(k, _)| k == "src")
         .map(|(_, v)| v.into_owned())
         .unwrap_or_default();
+    framing_page(&src)
+}
+
+/// A page (titled "Host") that frames `src` in `iframe#consent` and
+/// records the `message` events it receives in `window.__messages`
+/// (`{origin, data}`).
+pub fn framing_page(src: &str) -> Html<String> {
     let src = src
         .replace('&', "&amp;")
         .replace('"', "&quot;")

@@ -228,17 +228,9 @@ async fn events_js() -> Response {
 }
 
 /// `/host?src=URL`: a page that frames `URL` and records the `message`
-/// events it receives in `window.__messages` (`{origin, data}`).
+/// events it receives (see [`crate::server::framing_page`]).
 async fn host(Query(q): Query<std::collections::HashMap<String, String>>) -> Html<String> {
-    let src = esc(q.get("src").map(String::as_str).unwrap_or_default());
-    Html(format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Host</title>\
-         <script>window.__messages = []; window.addEventListener('message', (e) => \
-         window.__messages.push({{ origin: e.origin, data: JSON.parse(JSON.stringify(e.data)) }}));\
-         </script></head><body><main><h1>Portal</h1>\
-         <iframe id=\"consent\" title=\"Share your energy data\" src=\"{src}\" width=\"800\" height=\"1400\">\
-         </iframe></main></body></html>"
-    ))
+    crate::server::framing_page(q.get("src").map(String::as_str).unwrap_or_default())
 }
 
 /// CORS with credentials for whoever asks (the probe only).

@@ -16,10 +16,6 @@ mod common;
 use common::*;
 use consent_e2e::tls::{AUTH_HOST, PORTAL_HOST, Portal, TestTls, UNREGISTERED_HOST, VENDOR_HOST};
 
-fn enc(s: &str) -> String {
-    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
-}
-
 /// The consent server over https, a portal, and a third party that
 /// registered the portal's origin on `registered` hosts as embed origins.
 struct World {
@@ -193,41 +189,12 @@ async fn a_portal_on_another_site_embeds_the_widget_with_third_party_cookies_blo
     b.close().await;
 }
 
-/// The recorded `message` events of the host page whose data is a
-/// `gb-consent:*` message, as `(origin, type)`.
-async fn posted(b: &Browser) -> Vec<(String, String)> {
-    let v = js(b, "return window.__messages || []").await;
-    v.as_array()
-        .cloned()
-        .unwrap_or_default()
-        .into_iter()
-        .filter_map(|m| {
-            let t = m["data"]["type"].as_str()?.to_string();
-            t.starts_with("gb-consent:")
-                .then(|| (m["origin"].as_str().unwrap_or_default().to_string(), t))
-        })
-        .collect()
-}
-
 /// The request id `/oauth/authorize` hands out (as the third party's
 /// backend would see it, over https).
 async fn request_id(w: &World, authorization_url: &str) -> String {
-    let resp = w
-        .tls
-        .http_client(&w.server)
-        .get(authorization_url)
-        .send()
+    w.server
+        .request_id_via(&w.tls.http_client(&w.server), authorization_url)
         .await
-        .expect("GET /oauth/authorize");
-    assert_eq!(resp.status().as_u16(), 303);
-    let location = resp.headers()["location"].to_str().expect("location");
-    let full = url::Url::parse(&w.server.base)
-        .and_then(|b| b.join(location))
-        .expect("a consent page URL");
-    full.query_pairs()
-        .find(|(k, _)| k == "request")
-        .map(|(_, v)| v.into_owned())
-        .expect("a request id")
 }
 
 /// Another site frames the hosted page, third-party cookies blocked: the
@@ -266,22 +233,13 @@ async fn the_hosted_page_framed_by_another_site_works_with_third_party_cookies_b
         .enter_parent_frame()
         .await
         .expect("back to the framer");
-    let msgs = eventually(Duration::from_secs(10), || async {
-        let msgs = posted(&b).await;
-        if msgs.iter().any(|(_, t)| t == "gb-consent:authorized") {
-            Ok(msgs)
-        } else {
-            Err(msgs)
-        }
-    })
-    .await
-    .unwrap_or_else(|seen| seen);
+    let msgs = posted_until(&b, "gb-consent:authorized").await;
     assert!(
-        msgs.iter().any(|(_, t)| t == "gb-consent:authorized"),
+        msgs.iter().any(|(_, t, _)| t == "gb-consent:authorized"),
         "the framer got the authorized message: {msgs:?}"
     );
     assert!(
-        msgs.iter().all(|(o, _)| *o == w.server.base),
+        msgs.iter().all(|(o, _, _)| *o == w.server.base),
         "from the consent origin: {msgs:?}"
     );
     assert_eq!(session_cookies(&b).await, Vec::<String>::new());
@@ -313,16 +271,7 @@ async fn an_unregistered_portal_gets_no_cors_answer_and_no_frame() {
         .await
         .expect("open the unregistered portal");
     let cors_refused = |log: &[(String, String)]| log.iter().any(|(_, m)| m.contains("CORS"));
-    let log = eventually(Duration::from_secs(10), || async {
-        let log = b.console_log().await;
-        if cors_refused(&log) {
-            Ok(log)
-        } else {
-            Err(log)
-        }
-    })
-    .await
-    .unwrap_or_else(|seen| seen);
+    let log = console_until(&b, cors_refused).await;
     assert!(
         cors_refused(&log),
         "the browser refused embed.js for want of CORS: {log:?}"
@@ -357,21 +306,8 @@ async fn an_unregistered_portal_gets_no_cors_answer_and_no_frame() {
         .await
         .expect("open the framing page");
     b.wait_for("iframe#consent").await;
-    let framing_refused = |log: &[(String, String)]| {
-        log.iter()
-            .any(|(_, m)| m.contains("frame-ancestors") || m.contains("X-Frame-Options"))
-    };
-    let log = eventually(Duration::from_secs(10), || async {
-        let log = b.console_log().await;
-        if framing_refused(&log) {
-            Ok(log)
-        } else {
-            Err(log)
-        }
-    })
-    .await
-    .unwrap_or_else(|seen| seen);
-    assert!(framing_refused(&log), "the frame was refused: {log:?}");
+    let log = console_until(&b, frame_refused).await;
+    assert!(frame_refused(&log), "the frame was refused: {log:?}");
     b.client.enter_frame(0).await.expect("enter the frame");
     assert!(
         b.client.find(Locator::Css(".gbc")).await.is_err(),

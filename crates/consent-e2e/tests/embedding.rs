@@ -292,33 +292,6 @@ async fn embedded_decline_cancelled_by_the_host_shows_the_declined_page() {
     b.close().await;
 }
 
-fn enc(s: &str) -> String {
-    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
-}
-
-/// The recorded `message` events of the host page whose data is a
-/// `gb-consent:*` message, as `(origin, type, detail)`.
-async fn posted(b: &Browser) -> Vec<(String, String, serde_json::Value)> {
-    let v = js(b, "return window.__messages || []").await;
-    v.as_array()
-        .cloned()
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|m| {
-            m["data"]["type"]
-                .as_str()
-                .is_some_and(|t| t.starts_with("gb-consent:"))
-        })
-        .map(|m| {
-            (
-                m["origin"].as_str().unwrap_or_default().to_string(),
-                m["data"]["type"].as_str().unwrap_or_default().to_string(),
-                m["data"]["detail"].clone(),
-            )
-        })
-        .collect()
-}
-
 /// The hosted page in an iframe of a registered origin: the consent page
 /// allows exactly that framer, posts its events to exactly that origin,
 /// and leaves the navigation to the top page.
@@ -361,16 +334,7 @@ async fn framed_by_a_registered_origin_posts_events_to_it() {
     b.client.enter_parent_frame().await.unwrap();
     // The parent has the authorized message: the widget has taken its
     // decision on the navigation.
-    let msgs = eventually(Duration::from_secs(10), || async {
-        let msgs = posted(&b).await;
-        if msgs.iter().any(|(_, t, _)| t == "gb-consent:authorized") {
-            Ok(msgs)
-        } else {
-            Err(msgs)
-        }
-    })
-    .await
-    .unwrap_or_else(|seen| seen);
+    let msgs = posted_until(&b, "gb-consent:authorized").await;
     assert!(
         !msgs.is_empty(),
         "the parent received the widget's messages"
@@ -466,19 +430,9 @@ async fn unregistered_framers_and_parent_origins_get_nothing() {
     let _ = b.console_log().await;
     b.client.goto(&other.catcher.host_page(&src)).await.unwrap();
     b.wait_for("iframe#consent").await;
-    let refused = |log: &[(String, String)]| {
-        log.iter()
-            .any(|(_, m)| m.contains("frame-ancestors") || m.contains("X-Frame-Options"))
-    };
-    let log = eventually(Duration::from_secs(10), || async {
-        let log = b.console_log().await;
-        if refused(&log) { Ok(log) } else { Err(log) }
-    })
-    .await
-    .unwrap_or_else(|seen| seen);
+    let log = console_until(&b, frame_refused).await;
     assert!(
-        log.iter()
-            .any(|(_, m)| m.contains("frame-ancestors") || m.contains("X-Frame-Options")),
+        frame_refused(&log),
         "the browser refused to frame the consent page: {log:?}"
     );
     b.client.enter_frame(0).await.unwrap();

@@ -180,3 +180,67 @@ pub async fn assert_error_summary(b: &Browser, message: &str) {
         "the title starts with \"Error: \": {t:?}"
     );
 }
+
+/// The recorded `message` events of the host page whose data is a
+/// `gb-consent:*` message, as `(origin, type, detail)`.
+pub async fn posted(b: &Browser) -> Vec<(String, String, serde_json::Value)> {
+    let v = js(b, "return window.__messages || []").await;
+    v.as_array()
+        .cloned()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|m| {
+            m["data"]["type"]
+                .as_str()
+                .is_some_and(|t| t.starts_with("gb-consent:"))
+        })
+        .map(|m| {
+            (
+                m["origin"].as_str().unwrap_or_default().to_string(),
+                m["data"]["type"].as_str().unwrap_or_default().to_string(),
+                m["data"]["detail"].clone(),
+            )
+        })
+        .collect()
+}
+
+/// `s` percent-encoded for a query value.
+pub fn enc(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+/// The host page's [`posted`] messages once one of type `t` arrived (up
+/// to 10 s; what arrived by then otherwise).
+pub async fn posted_until(b: &Browser, t: &str) -> Vec<(String, String, serde_json::Value)> {
+    eventually(Duration::from_secs(10), || async {
+        let msgs = posted(b).await;
+        if msgs.iter().any(|(_, seen, _)| seen == t) {
+            Ok(msgs)
+        } else {
+            Err(msgs)
+        }
+    })
+    .await
+    .unwrap_or_else(|seen| seen)
+}
+
+/// The console log once `holds` is true of it (up to 10 s; the log by
+/// then otherwise).
+pub async fn console_until(
+    b: &Browser,
+    holds: impl Fn(&[(String, String)]) -> bool,
+) -> Vec<(String, String)> {
+    eventually(Duration::from_secs(10), || async {
+        let log = b.console_log().await;
+        if holds(&log) { Ok(log) } else { Err(log) }
+    })
+    .await
+    .unwrap_or_else(|seen| seen)
+}
+
+/// Whether the console says the browser refused a frame (CSP
+/// `frame-ancestors` or `X-Frame-Options`).
+pub fn frame_refused(log: &[(String, String)]) -> bool {
+    log.iter()
+        .any(|(_, m)| m.contains("frame-ancestors") || m.contains("X-Frame-Options"))
+}
