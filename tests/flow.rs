@@ -672,3 +672,62 @@ async fn a_context_the_page_already_has_saves_the_first_read() {
     m2.step("sign-in").await;
     assert_eq!(other.calls_to(CTX).len(), 1, "the widget asked the API");
 }
+
+/// Its API on another origin, the widget carries the consent session in
+/// `X-Consent-Session` (the cookie would be third-party): `new` on the
+/// first read, then the server's secret, then the one the sign-in rotated
+/// it to; on its own origin it sends no such header (the cookie).
+#[wasm_bindgen_test]
+async fn on_another_origin_the_session_travels_in_a_header_and_follows_rotation() {
+    let fake = Fake::new();
+    fake.once_with_session("GET", CTX, 200, &context(SCOPE), "first-secret");
+    fake.once_with_session(
+        "POST",
+        "/sign-in/password",
+        200,
+        &customer(),
+        "rotated-secret",
+    );
+    fake.on(
+        "POST",
+        "/decision",
+        200,
+        r#"{"outcome":"declined","redirect_to":"https://sunny.example/cb?error=access_denied"}"#,
+    );
+    let m = mount_with(&fake, |c| c.api_base = "https://auth.utility.test".into());
+    m.step("sign-in").await;
+    let read = &fake.calls_to(CTX)[0];
+    assert!(
+        read.url
+            .starts_with("https://auth.utility.test/api/consent/")
+    );
+    assert_eq!(read.session.as_deref(), Some("new"));
+    m.fill("Username", "ana");
+    m.fill("Password", "secret");
+    m.click("Sign in");
+    m.step("consent").await;
+    let sign_in = &fake.calls_to("/sign-in/password")[0];
+    assert_eq!(sign_in.session.as_deref(), Some("first-secret"));
+    assert_eq!(
+        sign_in.csrf.as_deref(),
+        Some("csrf-abc"),
+        "and the CSRF token"
+    );
+    m.click("Decline");
+    m.until("the decision", |_| !fake.calls_to("/decision").is_empty())
+        .await;
+    assert_eq!(
+        fake.calls_to("/decision")[0].session.as_deref(),
+        Some("rotated-secret"),
+        "after sign-in only the rotated secret"
+    );
+    // The secret is in memory only: nowhere in the page.
+    let html = document().body().unwrap().inner_html();
+    assert!(!html.contains("rotated-secret") && !html.contains("first-secret"));
+
+    let same_origin = Fake::new();
+    same_origin.on("GET", CTX, 200, &context(SCOPE));
+    let m2 = mount(&same_origin);
+    m2.step("sign-in").await;
+    assert_eq!(same_origin.calls_to(CTX)[0].session, None);
+}

@@ -23,6 +23,7 @@ pub struct Route {
     status: u16,
     body: String,
     once: bool,
+    session: Option<String>,
 }
 
 /// A recorded request.
@@ -32,6 +33,8 @@ pub struct Call {
     pub url: String,
     pub body: Option<String>,
     pub csrf: Option<String>,
+    /// The `X-Consent-Session` header sent.
+    pub session: Option<String>,
 }
 
 impl Call {
@@ -65,6 +68,7 @@ impl Fake {
                 status,
                 body: body.to_string(),
                 once: false,
+                session: None,
             },
         );
         self
@@ -83,8 +87,26 @@ impl Fake {
                 status,
                 body: body.to_string(),
                 once: true,
+                session: None,
             },
         );
+        self
+    }
+
+    /// Like [`Fake::once`], the answer also carrying a new consent session
+    /// secret in `X-Consent-Session`.
+    pub fn once_with_session(
+        &self,
+        method: &'static str,
+        suffix: &str,
+        status: u16,
+        body: &str,
+        session: &str,
+    ) -> &Self {
+        self.once(method, suffix, status, body);
+        let mut routes = self.routes.borrow_mut();
+        let at = routes.iter().take_while(|r| r.once).count() - 1;
+        routes[at].session = Some(session.to_string());
         self
     }
 
@@ -108,6 +130,7 @@ impl Fake {
                     url: req.url.clone(),
                     body: req.body.clone(),
                     csrf: req.csrf.clone(),
+                    session: req.session.clone(),
                 });
                 // Like a real network: answer on a later task.
                 sleep(1).await;
@@ -115,9 +138,9 @@ impl Fake {
                 let pos = routes
                     .iter()
                     .position(|r| r.method == req.method && req.url.ends_with(&r.suffix))?;
-                let (status, body, once) = {
+                let (status, body, once, session) = {
                     let r = &routes[pos];
-                    (r.status, r.body.clone(), r.once)
+                    (r.status, r.body.clone(), r.once, r.session.clone())
                 };
                 if once {
                     routes.remove(pos);
@@ -128,7 +151,7 @@ impl Fake {
                 Some(HttpResponse {
                     status,
                     body,
-                    ..HttpResponse::default()
+                    session,
                 })
             })
         })
