@@ -322,8 +322,6 @@ async fn serve_over_tls() {
         .arg(dir.path().join("cert.pem"))
         .arg("--tls-key")
         .arg(dir.path().join("key.pem"))
-        .arg("--assets")
-        .arg(dir.path())
         .env(
             "DATACUSTODIAN_DATABASE_URL",
             format!("sqlite://{}", dir.path().join("tls.sqlite").display()),

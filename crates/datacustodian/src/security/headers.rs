@@ -78,8 +78,16 @@ pub fn embed_cors_layer(state: &AppState) -> CorsLayer {
 }
 
 /// Whether some client registered `origin` (exactly, as the browser sends
-/// it: scheme, host, port) as an embed origin.
+/// it: scheme, host, port) as an embed origin. This server's own origin
+/// needs no CORS (the hosted page's `POST`s carry `Origin` too): no
+/// database read for it.
 async fn embed_origin_registered(state: &AppState, origin: &str) -> bool {
+    let own = url::Url::parse(&state.config().public_url)
+        .map(|u| u.origin().ascii_serialization())
+        .unwrap_or_default();
+    if origin == own {
+        return false;
+    }
     match state.store().clients().await {
         Ok(clients) => clients
             .iter()
