@@ -28,7 +28,9 @@ fn custodian(meters: Vec<MeterFacts>) -> Custodian {
 #[test]
 fn one_electric_meter() {
     let req = scope("FB=4_16_51;AdditionalScope=meters-all");
-    let grant = scope("FB=4_16_51;HistoryLength=63072000;AccountCollection=1;PreferredAuthEndDate=1900000000;AdditionalScope=meters-E1");
+    let grant = scope(
+        "FB=4_16_51;HistoryLength=63072000;AccountCollection=1;PreferredAuthEndDate=1900000000;AdditionalScope=meters-E1",
+    );
     let done = final_scope(
         &req,
         &grant,
@@ -44,7 +46,9 @@ fn one_electric_meter() {
 fn dropped_kinds_never_come_back() {
     let req = scope("FB=4_16_51;AdditionalScope=meters-all");
     // The customer kept only bills.
-    let grant = scope("FB=16;HistoryLength=63072000;AccountCollection=2;PreferredAuthEndDate=1900000000;AdditionalScope=meters-E1_meters-G1");
+    let grant = scope(
+        "FB=16;HistoryLength=63072000;AccountCollection=2;PreferredAuthEndDate=1900000000;AdditionalScope=meters-E1_meters-G1",
+    );
     let c = Custodian {
         // A utility that lists data blocks among what it supports.
         supported: vec![1, 3, 4, 5, 12, 15, 51, 55],
@@ -62,7 +66,9 @@ fn dropped_kinds_never_come_back() {
 #[test]
 fn the_request_s_own_commodities_and_intervals_stand() {
     let req = scope("FB=4_10;IntervalDuration=3600;AdditionalScope=meters-all");
-    let grant = scope("FB=4_10;IntervalDuration=3600;HistoryLength=100;AccountCollection=2;PreferredAuthEndDate=1900000000;AdditionalScope=meters-E1_meters-G1");
+    let grant = scope(
+        "FB=4_10;IntervalDuration=3600;HistoryLength=100;AccountCollection=2;PreferredAuthEndDate=1900000000;AdditionalScope=meters-E1_meters-G1",
+    );
     let done = final_scope(
         &req,
         &grant,
@@ -79,7 +85,9 @@ fn the_request_s_own_commodities_and_intervals_stand() {
 #[test]
 fn a_meter_of_unknown_kind_adds_no_commodity() {
     let req = scope("FB=4;AdditionalScope=meters-all");
-    let grant = scope("FB=4;HistoryLength=100;AccountCollection=2;PreferredAuthEndDate=1900000000;AdditionalScope=meters-E1_meters-X1");
+    let grant = scope(
+        "FB=4;HistoryLength=100;AccountCollection=2;PreferredAuthEndDate=1900000000;AdditionalScope=meters-E1_meters-X1",
+    );
     let done = final_scope(
         &req,
         &grant,
@@ -95,7 +103,9 @@ fn a_meter_of_unknown_kind_adds_no_commodity() {
 
 #[test]
 fn nothing_to_add() {
-    let grant = scope("FB=1_4;HistoryLength=100;AccountCollection=1;PreferredAuthEndDate=1900000000;AdditionalScope=meters-E1");
+    let grant = scope(
+        "FB=1_4;HistoryLength=100;AccountCollection=1;PreferredAuthEndDate=1900000000;AdditionalScope=meters-E1",
+    );
     let done = final_scope(&grant, &grant, &Custodian::default());
     assert_eq!(done, grant);
 }

@@ -48,7 +48,10 @@ fn any_kind_of_data_may_be_dropped_but_not_all() {
     // Bills and commodities dropped.
     assert_eq!(keep(vec![51, 1, 3, 4]).unwrap(), [1, 3, 4, 51]);
     // Account details dropped (FB 51 and 54 are no longer implied).
-    assert_eq!(keep(vec![1, 3, 4, 5, 10, 16]).unwrap(), [1, 3, 4, 5, 10, 16]);
+    assert_eq!(
+        keep(vec![1, 3, 4, 5, 10, 16]).unwrap(),
+        [1, 3, 4, 5, 10, 16]
+    );
     // Usage dropped: bills alone.
     assert_eq!(keep(vec![1, 3, 16]).unwrap(), [1, 3, 16]);
     // Only structural blocks left: no data at all.
@@ -57,7 +60,12 @@ fn any_kind_of_data_may_be_dropped_but_not_all() {
         K::NoFunctionBlockChosen
     );
     // A request of structural blocks only is granted as it is.
-    let g = narrow(&scope("FB=1_3;AdditionalScope=meters-all"), &Choices::default(), &policy()).unwrap();
+    let g = narrow(
+        &scope("FB=1_3;AdditionalScope=meters-all"),
+        &Choices::default(),
+        &policy(),
+    )
+    .unwrap();
     assert_eq!(g.function_blocks, [1, 3]);
 }
 
@@ -80,10 +88,7 @@ fn function_block_errors() {
         K::RequiredFunctionBlockDropped(3)
     );
     assert_eq!(
-        kind(
-            "FB=1_4_13_51;AdditionalScope=meters-all",
-            c(vec![1, 4, 51])
-        ),
+        kind("FB=1_4_13_51;AdditionalScope=meters-all", c(vec![1, 4, 51])),
         K::RequiredFunctionBlockDropped(13)
     );
     assert_eq!(
@@ -108,9 +113,7 @@ fn history() {
     let g = narrow(&open, &c(86_400), &policy()).unwrap();
     assert_eq!(g.history_length, Some(86_400));
     assert_eq!(
-        narrow(&open, &c(63_072_001), &policy())
-            .unwrap_err()
-            .kind(),
+        narrow(&open, &c(63_072_001), &policy()).unwrap_err().kind(),
         K::HistoryLonger
     );
     // The utility's configured default.
