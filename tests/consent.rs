@@ -543,6 +543,18 @@ async fn spanish_consent() {
     assert!(m.has_text("Hasta el 17 de marzo de 2030"));
     assert!(m.has_button("Autorizar"));
     assert!(m.has_button("Rechazar"));
+    // The kinds of data, in Spanish, and their error.
+    assert!(checked(&m, "Su consumo de energía, leído de sus medidores"));
+    assert!(checked(&m, "Sus facturas y lo que pagó"));
+    assert!(checked(&m, "Los datos de su cuenta"));
+    m.toggle("Su consumo de energía, leído de sus medidores");
+    m.toggle("Sus facturas y lo que pagó");
+    m.toggle("Los datos de su cuenta");
+    settle().await;
+    m.click("Autorizar");
+    m.until("error", |m| m.q(".gbc-error-summary").is_some())
+        .await;
+    assert!(m.has_text("Elija al menos un tipo de datos para compartir"));
 }
 
 #[wasm_bindgen_test]

@@ -402,7 +402,18 @@ async fn noedit_request_is_read_only_and_granted_as_requested() {
     let grant = tp.exchange(&server, &attempt, &code).await;
     let g = grant.espi_scope();
     let req = parse_scope(&scope);
-    assert_eq!(g.function_blocks, req.function_blocks, "{}", grant.scope);
+    // Every requested block, and no other kind of data: the server only
+    // completes the scope with the blocks it supports and 18 (three meters).
+    let mut expected: Vec<u16> = req
+        .function_blocks
+        .iter()
+        .copied()
+        .chain(server.state.config().supported_function_blocks.clone())
+        .chain([18])
+        .collect();
+    expected.sort_unstable();
+    expected.dedup();
+    assert_eq!(g.function_blocks, expected, "{}", grant.scope);
     assert_eq!(
         g.interval_durations, req.interval_durations,
         "{}",

@@ -79,7 +79,7 @@ fn the_request_s_own_commodities_and_intervals_stand() {
     );
     assert!(!done.function_blocks.contains(&5), "{done}");
     assert!(done.function_blocks.contains(&10));
-    assert_eq!(done.to_string().contains("IntervalDuration=3600;"), true);
+    assert!(done.to_string().contains("IntervalDuration=3600;"));
 }
 
 #[test]

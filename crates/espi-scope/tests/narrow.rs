@@ -122,7 +122,7 @@ fn history() {
         ..policy()
     };
     let g = narrow(&open, &Choices::default(), &short).unwrap();
-    assert_eq!(g.to_string().contains("HistoryLength=31536000"), true);
+    assert!(g.to_string().contains("HistoryLength=31536000"));
     // Under noedit the default is granted as it is.
     let fixed = scope("FB=4;AdditionalScope=meters-all_noedit");
     assert_eq!(
