@@ -163,10 +163,11 @@ messages! {
     ShareHeading "consent.share_heading" "What you would share" "Lo que compartiría";
     BaseNote "consent.base_note" "Always included, because any sharing needs it:" "Siempre se incluye, porque cualquier intercambio lo necesita:";
     Receive "consent.receive" "{client} would receive:" "{client} recibiría:";
+    DataHint "consent.data_hint" "Untick anything you don't want to share. At least one must stay." "Desmarque lo que no quiera compartir. Debe quedar al menos uno.";
+    DataUsage "consent.data_usage" "Your energy use, read from your meters" "Su consumo de energía, leído de sus medidores";
+    DataBills "consent.data_bills" "Your bills and what you paid" "Sus facturas y lo que pagó";
+    DataAccount "consent.data_account" "Your account details" "Los datos de su cuenta";
     Intervals "consent.intervals" "Readings for each period of: {list}" "Lecturas por cada periodo de: {list}";
-    Commodity "consent.commodity" "From the meters you choose:" "De los medidores que elija:";
-    OptionalLegend "consent.optional_legend" "Account information" "Información de la cuenta";
-    OptionalHint "consent.optional_hint" "Optional. Untick anything you don't want to share." "Opcional. Desmarque lo que no quiera compartir.";
     MetersLegend "consent.meters_legend" "Which meters?" "¿Qué medidores?";
     MetersHintAll "meters.hint_all" "{client} asked for all your meters. Untick any you don't want to share." "{client} pidió todos sus medidores. Desmarque los que no quiera compartir.";
     MetersHintListed "meters.hint_listed" "{client} asked for these meters only." "{client} pidió solo estos medidores.";
@@ -179,6 +180,7 @@ messages! {
     HistoryNone "history.none" "No past data, only new data from now on" "Ningún dato anterior, solo datos nuevos desde ahora";
     HistoryOption "history.option" "The last {time}" "Los últimos {time}";
     AsRequested "as_requested" "{x} (as requested)" "{x} (lo solicitado)";
+    AsDefault "as_default" "{x} (standard)" "{x} (lo habitual)";
     EndLegend "consent.end_legend" "Until when can {client} get your data?" "¿Hasta cuándo puede {client} recibir sus datos?";
     EndHint "consent.end_hint" "You can stop sharing sooner at any time from your account." "Puede dejar de compartir antes en cualquier momento desde su cuenta.";
     EndUntil "end.until" "Until {date}" "Hasta el {date}";
@@ -201,6 +203,7 @@ messages! {
     Authorize "consent.authorize" "Authorize" "Autorizar";
     Decline "consent.decline" "Decline" "Rechazar";
     ErrNoMeter "err.no_meter" "Choose at least one meter" "Elija al menos un medidor";
+    ErrNoData "err.no_data" "Choose at least one kind of data to share" "Elija al menos un tipo de datos para compartir";
     ErrDecision "err.decision" "We could not accept these choices. Check them and try again." "No pudimos aceptar estas opciones. Revíselas e inténtelo de nuevo.";
     ErrNotSignedIn "err.not_signed_in" "Your sign-in has expired. Please sign in again." "Su sesión venció. Inicie sesión de nuevo.";
 

@@ -1,13 +1,13 @@
 //! What the consent step shows and sends, as plain data (no DOM): the
-//! requested scope grouped by consent role, the choices the customer may
+//! requested scope grouped into structural blocks and kinds of data, the choices the customer may
 //! make (only ever narrower), and the exact grant, computed with the scope
 //! library's `narrow` (the server recomputes it anyway).
 
-use espi_scope::catalog::{ConsentRole, role_of};
+use espi_scope::catalog::{Commodity, ConsentRole, DataKind, role_of};
 use espi_scope::model::sort_function_blocks;
 use espi_scope::narrow::{
     Choices, DEFAULT_AUTHORIZATION_SECONDS, NarrowError, NarrowPolicy, effective_requested_end,
-    meter_options, narrow,
+    effective_requested_history, meter_options, narrow,
 };
 use espi_scope::{EspiScope, MeterRequest};
 
@@ -21,14 +21,11 @@ const YEAR: u64 = 365 * DAY;
 pub struct Plan {
     /// The requested ESPI scope (the first one of the scope value).
     pub requested: EspiScope,
-    /// Implied blocks (a note).
+    /// Structural blocks: "always included".
     pub base: Vec<u16>,
-    /// Commodity blocks (follow the meters).
-    pub commodity: Vec<u16>,
-    /// "You will receive" blocks.
-    pub data_shape: Vec<u16>,
-    /// Optional blocks (checkboxes).
-    pub customer_data: Vec<u16>,
+    /// The kinds of data requested, each with its requested blocks, in
+    /// [`DataKind::ALL`] order: one checkbox each.
+    pub kinds: Vec<(DataKind, Vec<u16>)>,
     /// Shown only under "Technical details".
     pub technical: Vec<u16>,
     /// False under `noedit`.
@@ -39,7 +36,9 @@ pub struct Plan {
     pub meter_choices: Vec<String>,
     /// The SAIDs preselected.
     pub meter_default: Vec<String>,
-    /// Requested end date (0 = until revoked), after the default.
+    /// Requested history in seconds, or the data custodian's default.
+    pub history: u64,
+    /// Requested end date (0 = until revoked), or the default.
     pub end: u64,
     /// What `narrow` needs to know.
     pub policy: NarrowPolicy,
@@ -48,23 +47,34 @@ pub struct Plan {
 /// The customer's current choices.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Selection {
-    /// Customer-data blocks kept.
-    pub customer_data: Vec<u16>,
+    /// Kinds of data kept.
+    pub kinds: Vec<DataKind>,
     /// SAIDs chosen.
     pub meters: Vec<String>,
     /// History seconds.
-    pub history: Option<u64>,
+    pub history: u64,
     /// End date, 0 = until revoked.
     pub end: u64,
 }
 
-/// The commodity a commodity block belongs to (`None`: any meter).
-pub fn commodity_kind(id: u16) -> Option<ServiceKind> {
-    match id {
-        5..=9 => Some(ServiceKind::Electricity),
-        10 => Some(ServiceKind::Gas),
-        11 => Some(ServiceKind::Water),
-        _ => None,
+/// What the data custodian applies when the request is silent (see the
+/// consent context).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Defaults {
+    /// The server clock (unix seconds).
+    pub now: u64,
+    /// End date when the request has no `PreferredAuthEndDate`.
+    pub end_date: u64,
+    /// History seconds when the request has no `HistoryLength`.
+    pub history: u64,
+}
+
+/// The commodity of a meter's service kind.
+fn commodity(kind: ServiceKind) -> Commodity {
+    match kind {
+        ServiceKind::Electricity => Commodity::Electricity,
+        ServiceKind::Gas => Commodity::Gas,
+        ServiceKind::Water => Commodity::Water,
     }
 }
 
@@ -73,43 +83,53 @@ impl Plan {
     pub fn new(
         scope: &str,
         editable: bool,
-        now: u64,
-        default_end_date: u64,
+        defaults: Defaults,
         customer_meters: &[Meter],
     ) -> Option<Plan> {
         // The DataCustodian sends the canonical form (see the OpenAPI file).
         let requested = espi_scope::canonical::read(scope)?;
+        let now = defaults.now;
         let policy = NarrowPolicy {
             now,
             customer_meters: customer_meters.iter().map(|m| m.said.clone()).collect(),
-            default_authorization_seconds: if default_end_date > now {
-                default_end_date - now
+            default_authorization_seconds: if defaults.end_date > now {
+                defaults.end_date - now
             } else {
                 DEFAULT_AUTHORIZATION_SECONDS
             },
+            default_history_seconds: defaults.history,
         };
         let (meter_choices, meter_default) = meter_options(&requested, &policy);
         let mut plan = Plan {
             base: Vec::new(),
-            commodity: Vec::new(),
-            data_shape: Vec::new(),
-            customer_data: Vec::new(),
+            kinds: Vec::new(),
             technical: Vec::new(),
             editable: editable && !requested.no_edit(),
             meter_request: requested.meter_request(),
             meter_choices,
             meter_default,
+            history: effective_requested_history(&requested, &policy),
             end: effective_requested_end(&requested, &policy),
             policy,
             requested,
         };
+        for kind in DataKind::ALL {
+            let ids: Vec<u16> = plan
+                .requested
+                .function_blocks
+                .iter()
+                .copied()
+                .filter(|id| DataKind::of(*id) == Some(kind))
+                .collect();
+            if !ids.is_empty() {
+                plan.kinds.push((kind, ids));
+            }
+        }
         for &id in &plan.requested.function_blocks {
             match role_of(id) {
                 ConsentRole::Base => plan.base.push(id),
-                ConsentRole::Commodity => plan.commodity.push(id),
-                ConsentRole::DataShape => plan.data_shape.push(id),
-                ConsentRole::CustomerData => plan.customer_data.push(id),
                 ConsentRole::Technical => plan.technical.push(id),
+                _ => {}
             }
         }
         Some(plan)
@@ -118,19 +138,27 @@ impl Plan {
     /// The choices as the request has them.
     pub fn initial(&self) -> Selection {
         Selection {
-            customer_data: self.customer_data.clone(),
+            kinds: self.kinds.iter().map(|(k, _)| *k).collect(),
             meters: self.meter_default.clone(),
-            history: self.requested.history_length,
+            history: self.history,
             end: self.end,
         }
     }
 
-    /// History lengths the customer may pick: the request first, then
-    /// shorter ones; empty when there is nothing to choose.
+    /// True when the request named no history (the default applies).
+    pub fn history_is_default(&self) -> bool {
+        self.requested.history_length.is_none()
+    }
+
+    /// True when the request named no end date (the default applies).
+    pub fn end_is_default(&self) -> bool {
+        self.requested.preferred_auth_end_date.is_none()
+    }
+
+    /// History lengths the customer may pick: the request's (or the
+    /// default) first, then shorter ones.
     pub fn history_options(&self) -> Vec<u64> {
-        let Some(r) = self.requested.history_length else {
-            return Vec::new();
-        };
+        let r = self.history;
         let mut v = vec![r];
         v.extend(
             [2 * YEAR, YEAR, 90 * DAY, 30 * DAY, 0]
@@ -157,7 +185,8 @@ impl Plan {
         v
     }
 
-    /// The function blocks kept by `sel`: commodities follow the meters
+    /// The function blocks kept by `sel`: the structural and technical
+    /// ones, and those of the kinds kept; commodities follow the meters
     /// chosen (a meter of unknown kind keeps them all).
     pub fn kept_blocks(&self, sel: &Selection, meters: &[Meter]) -> Vec<u16> {
         let chosen: Vec<&Meter> = meters
@@ -170,15 +199,17 @@ impl Plan {
             .function_blocks
             .iter()
             .copied()
-            .filter(|id| match role_of(*id) {
-                ConsentRole::CustomerData => sel.customer_data.contains(id),
-                ConsentRole::Commodity => match commodity_kind(*id) {
-                    Some(kind) if !any_unknown => {
-                        chosen.iter().any(|m| m.service_kind == Some(kind))
+            .filter(|id| {
+                let Some(kind) = DataKind::of(*id) else {
+                    return true;
+                };
+                sel.kinds.contains(&kind)
+                    && match Commodity::of_block(*id) {
+                        Some(c) if !any_unknown => chosen
+                            .iter()
+                            .any(|m| m.service_kind.map(commodity) == Some(c)),
+                        _ => true,
                     }
-                    _ => true,
-                },
-                _ => true,
             })
             .collect();
         sort_function_blocks(&mut v);
@@ -199,9 +230,7 @@ impl Plan {
         sort_function_blocks(&mut req);
         Choices {
             function_blocks: (kept != req).then_some(kept),
-            history_length: sel
-                .history
-                .filter(|h| Some(*h) != self.requested.history_length),
+            history_length: (sel.history != self.history).then_some(sel.history),
             end_date: (sel.end != self.end).then_some(sel.end),
             meters: meters_chosen,
         }
@@ -279,39 +308,56 @@ mod tests {
 
     const NOW: u64 = 1_700_000_000;
 
+    fn defaults(end: u64) -> Defaults {
+        Defaults {
+            now: NOW,
+            end_date: end,
+            history: 2 * YEAR,
+        }
+    }
+
     #[test]
-    fn groups_by_role_and_preselects_meters() {
+    fn groups_by_kind_and_preselects_meters() {
         let meters = [m("E1", Some("electricity")), m("G1", Some("gas"))];
         let p = Plan::new(
             "FB=1_3_4_5_10_16_51_55;IntervalDuration=900;HistoryLength=63072000;AdditionalScope=meters-all",
             true,
-            NOW,
-            NOW + 3 * YEAR,
+            defaults(NOW + 3 * YEAR),
             &meters,
         )
         .unwrap();
-        assert_eq!(p.base, vec![1, 4, 51]);
-        assert_eq!(p.commodity, vec![5, 10]);
-        assert_eq!(p.data_shape, vec![16]);
-        assert_eq!(p.customer_data, vec![55]);
-        assert_eq!(p.technical, vec![3]);
+        assert_eq!(p.base, vec![1, 3]);
+        assert_eq!(
+            p.kinds,
+            vec![
+                (DataKind::Usage, vec![4, 5, 10]),
+                (DataKind::Bills, vec![16]),
+                (DataKind::Account, vec![51, 55]),
+            ]
+        );
+        assert!(p.technical.is_empty());
         assert_eq!(p.meter_default, vec!["E1", "G1"]);
-        let listed = Plan::new("FB=1_4;AdditionalScope=meters-G1", true, NOW, 0, &meters).unwrap();
+        let listed = Plan::new(
+            "FB=1_4;AdditionalScope=meters-G1",
+            true,
+            defaults(0),
+            &meters,
+        )
+        .unwrap();
         assert_eq!(listed.meter_choices, vec!["G1"]);
         assert_eq!(listed.meter_default, vec!["G1"]);
-        let open = Plan::new("FB=1_4", true, NOW, 0, &meters).unwrap();
+        let open = Plan::new("FB=1_4", true, defaults(0), &meters).unwrap();
         assert_eq!(open.meter_choices.len(), 2);
         assert!(open.meter_default.is_empty());
     }
 
     #[test]
-    fn narrowing_follows_meters_and_options_only_shorten() {
+    fn dropping_kinds_follows_meters_and_options_only_shorten() {
         let meters = [m("E1", Some("electricity")), m("G1", Some("gas"))];
         let p = Plan::new(
             "FB=1_4_5_10_16_51_55;HistoryLength=63072000;PreferredAuthEndDate=1800000000;AdditionalScope=meters-all",
             true,
-            NOW,
-            0,
+            defaults(0),
             &meters,
         )
         .unwrap();
@@ -324,17 +370,45 @@ mod tests {
         assert!(ends[1..].iter().all(|e| *e < 1_800_000_000 && *e > NOW));
         let mut sel = p.initial();
         sel.meters = vec!["G1".into()];
-        sel.customer_data.clear();
-        sel.history = Some(YEAR);
+        sel.kinds.retain(|k| *k != DataKind::Account);
+        sel.history = YEAR;
         let g = p.grant(&sel, &meters).unwrap();
         assert_eq!(
             g.to_string(),
-            "FB=1_4_10_16_51;HistoryLength=31536000;AccountCollection=1;PreferredAuthEndDate=1800000000;AdditionalScope=meters-G1"
+            "FB=1_4_10_16;HistoryLength=31536000;AccountCollection=1;PreferredAuthEndDate=1800000000;AdditionalScope=meters-G1"
         );
         let d = p.decision(&sel, &meters);
-        assert_eq!(d.function_blocks, Some(vec![1, 4, 10, 16, 51]));
+        assert_eq!(d.function_blocks, Some(vec![1, 4, 10, 16]));
         assert_eq!(d.history_length, Some(YEAR));
         assert_eq!(d.end_date, None);
+        // Bills dropped: no 16; usage dropped: no 4 and no commodity.
+        sel.kinds = vec![DataKind::Account];
+        assert_eq!(p.kept_blocks(&sel, &meters), vec![1, 51, 55]);
+        // Nothing left: the scope library refuses it.
+        sel.kinds.clear();
+        assert!(p.grant(&sel, &meters).is_err());
+    }
+
+    #[test]
+    fn defaults_are_choices_too() {
+        let p = Plan::new(
+            "FB=4;AdditionalScope=meters-all",
+            true,
+            defaults(NOW + 3 * YEAR),
+            &[],
+        )
+        .unwrap();
+        assert!(p.history_is_default() && p.end_is_default());
+        assert_eq!(p.history, 2 * YEAR);
+        assert_eq!(
+            p.history_options(),
+            vec![2 * YEAR, YEAR, 90 * DAY, 30 * DAY, 0]
+        );
+        let mut sel = p.initial();
+        // As offered: nothing to send, the server applies the same default.
+        assert_eq!(p.choices(&sel, &[]).history_length, None);
+        sel.history = 90 * DAY;
+        assert_eq!(p.choices(&sel, &[]).history_length, Some(90 * DAY));
     }
 
     #[test]
@@ -342,15 +416,14 @@ mod tests {
         let p = Plan::new(
             "FB=1_4;PreferredAuthEndDate=0",
             true,
-            NOW,
-            NOW + 3 * YEAR,
+            defaults(NOW + 3 * YEAR),
             &[],
         )
         .unwrap();
         let ends = p.end_options();
         assert_eq!(ends[0], 0);
         assert_eq!(ends[1], NOW + 3 * YEAR);
-        let q = Plan::new("FB=1_4", true, NOW, NOW + 3 * YEAR, &[]).unwrap();
+        let q = Plan::new("FB=1_4", true, defaults(NOW + 3 * YEAR), &[]).unwrap();
         assert!(!q.end_options().contains(&0));
         assert_eq!(q.end_options()[0], NOW + 3 * YEAR);
     }
@@ -361,14 +434,13 @@ mod tests {
         let p = Plan::new(
             "FB=1_4_5_55;HistoryLength=100;AdditionalScope=noedit_meters-all",
             true,
-            NOW,
-            0,
+            defaults(0),
             &meters,
         )
         .unwrap();
         assert!(!p.editable);
         let mut sel = p.initial();
-        sel.customer_data.clear();
+        sel.kinds.clear();
         let d = p.decision(&sel, &meters);
         assert_eq!(d.function_blocks, None);
         assert_eq!(d.meters, Some(vec!["E1".to_string()]));

@@ -79,39 +79,38 @@ async fn undisclosed_use_is_said_plainly() {
 }
 
 #[wasm_bindgen_test]
-async fn groups_what_is_shared_by_role_and_never_shows_bare_numbers() {
+async fn groups_what_is_shared_by_kind_and_never_shows_bare_numbers() {
     let m = at_consent(SCOPE).await;
-    // Base blocks: a note.
+    // Structural blocks: a note.
     assert!(m.has_text("Always included, because any sharing needs it:"));
     assert!(m.has_text("Basic information needed to share any of your energy data"));
-    // Data shape: "would receive" lines, with the intervals in words.
-    assert!(m.has_text("Sunny Solar would receive:"));
-    assert!(m.has_text("Your bills and costs"));
-    assert!(m.has_text("Readings for each period of: 15 minutes, 1 hour"));
-    // Commodities follow the meters.
-    assert!(m.has_text("From the meters you choose:"));
-    assert!(m.has_text("Your electricity usage, measured at regular intervals"));
-    assert!(m.has_text("Your natural gas usage"));
-    // Customer data: optional checkboxes in a fieldset with a legend.
+    assert!(m.has_text("Automatic sharing of your energy data with an app or company you choose"));
+    // Each kind of data requested: a checkbox, ticked as requested, under
+    // one legend, with what it holds (the intervals in words) as its hint.
     let legends: Vec<String> = m
         .qa("legend")
         .iter()
         .map(|l| l.text_content().unwrap())
         .collect();
     assert!(
-        legends.contains(&"Account information".to_string()),
+        legends.contains(&"Sunny Solar would receive:".to_string()),
         "{legends:?}"
     );
     assert!(legends.contains(&"Which meters?".to_string()));
-    // Technical blocks (FB 3) and numbers only under "Technical details".
+    assert!(checked(&m, "Your energy use, read from your meters"));
+    assert!(checked(&m, "Your bills and what you paid"));
+    assert!(checked(&m, "Your account details"));
+    assert!(m.has_text("Readings for each period of: 15 minutes, 1 hour"));
+    assert!(m.has_text("Your bills and costs"));
+    assert!(m.has_text("Your mailing address"));
+    // Commodities follow the meters (in the summary).
+    assert!(m.has_text("Your electricity usage, measured at regular intervals"));
+    assert!(m.has_text("Your natural gas usage"));
+    // Numbers only under "Technical details".
     let outside = text_outside_details(&m);
     assert!(
         !outside.contains("FB"),
         "bare function block numbers: {outside}"
-    );
-    assert!(
-        !outside.contains("Automatic sharing of your energy data"),
-        "technical block outside details"
     );
     let details = m.q("details").unwrap();
     assert_eq!(
@@ -141,8 +140,13 @@ async fn meters_all_preselects_every_meter() {
 #[wasm_bindgen_test]
 async fn meters_said_offers_and_preselects_only_that_meter() {
     let m = at_consent("FB=1_4_5_51;AdditionalScope=meters-G-200").await;
-    let boxes = m.qa("input[type=checkbox]");
-    assert_eq!(boxes.len(), 1);
+    let meters: Vec<String> = m
+        .qa("input[type=checkbox]")
+        .iter()
+        .filter_map(|b| b.get_attribute("value"))
+        .filter(|v| !["usage", "bills", "account"].contains(&v.as_str()))
+        .collect();
+    assert_eq!(meters, ["G-200"]);
     assert!(checked(&m, "Home gas"));
     assert!(m.has_text("Sunny Solar asked for these meters only."));
 }
@@ -193,7 +197,7 @@ async fn narrowing_updates_the_summary_and_the_decision() {
         200,
         r#"{"outcome":"authorized","redirect_to":"https://sunny.example/cb?code=c","receipt":{
           "authorization_id":"auth-77","third_party":"Sunny Solar",
-          "scope":"FB=1_3_4_10_16_51_56;IntervalDuration=900_3600;HistoryLength=31536000;AccountCollection=1;PreferredAuthEndDate=1900000000;AdditionalScope=sou-energy-audit_meters-G-200",
+          "scope":"FB=1_3_4_10_51_55_56;IntervalDuration=900_3600;HistoryLength=31536000;AccountCollection=1;PreferredAuthEndDate=1900000000;AdditionalScope=sou-energy-audit_meters-G-200",
           "meters":[{"said":"G-200","label":"Home gas","address":"1 Main St, Springfield","service_kind":"gas"}],
           "granted_at":1800000000,"end_date":1900000000,"history_length":31536000,"status":"active"}}"#,
     );
@@ -204,10 +208,10 @@ async fn narrowing_updates_the_summary_and_the_decision() {
     assert!(s.contains("Your electricity usage"));
     assert!(s.contains("The last 2 years"));
     assert!(s.contains("Until March 17, 2030"), "{s}");
-    // Only gas; drop the demographic data; one year of history.
+    // Only gas; no bills; one year of history.
     m.toggle("Home electricity");
     m.toggle("Workshop");
-    m.toggle("Your mailing address");
+    m.toggle("Your bills and what you paid");
     m.toggle("The last 1 year");
     settle().await;
     let s = summary(&m);
@@ -221,9 +225,10 @@ async fn narrowing_updates_the_summary_and_the_decision() {
         "{s}"
     );
     assert!(s.contains("The last 1 year"));
-    assert!(!s.contains("mailing address"), "{s}");
+    assert!(!s.contains("Your bills and costs"), "{s}");
+    assert!(s.contains("Your mailing address"), "{s}");
     let granted = m.qa("details code")[1].text_content().unwrap();
-    assert!(granted.starts_with("FB=1_3_4_10_16_51_56;"), "{granted}");
+    assert!(granted.starts_with("FB=1_3_4_10_51_55_56;"), "{granted}");
     m.click("Authorize");
     m.step("done").await;
     let body = fake.calls_to("/decision")[0].json();
@@ -232,7 +237,7 @@ async fn narrowing_updates_the_summary_and_the_decision() {
         .iter()
         .filter_map(|v| v.as_f64())
         .collect();
-    assert_eq!(fbs, vec![1.0, 3.0, 4.0, 10.0, 16.0, 51.0, 56.0]);
+    assert_eq!(fbs, vec![1.0, 3.0, 4.0, 10.0, 51.0, 55.0, 56.0]);
     assert_eq!(js_num(&body, "history_length"), Some(31_536_000.0));
     assert!(
         js_get(&body, "end_date").is_undefined(),
@@ -283,6 +288,48 @@ async fn history_and_end_date_can_only_be_shortened() {
     );
     let m2 = at_consent("FB=1_4_5_51;PreferredAuthEndDate=0;AdditionalScope=meters-all").await;
     assert!(checked(&m2, "Until I revoke it (as requested)"));
+}
+
+#[wasm_bindgen_test]
+async fn the_data_custodian_s_defaults_are_choices_too() {
+    // No HistoryLength, no PreferredAuthEndDate: 2 years of history and 3
+    // years from now, offered as the standard and shortenable.
+    let m = at_consent("FB=1_4_5;AdditionalScope=meters-all").await;
+    assert!(checked(&m, "The last 2 years (standard)"));
+    assert!(
+        checked(&m, "Until January 14, 2030 (standard)"),
+        "{}",
+        m.text()
+    );
+    m.labelled("The last 1 year");
+    m.labelled("No past data");
+    assert!(!m.has_text("(as requested)"));
+}
+
+#[wasm_bindgen_test]
+async fn every_kind_of_data_unticked_is_an_error() {
+    let fake = Fake::new();
+    fake.on("GET", CTX, 200, &signed_in_context(SCOPE));
+    let m = mount_with(&fake, |c| c.hosted = true);
+    m.step("consent").await;
+    m.toggle("Your energy use, read from your meters");
+    m.toggle("Your bills and what you paid");
+    m.toggle("Your account details");
+    settle().await;
+    m.click("Authorize");
+    m.until("error", |m| m.q(".gbc-error-summary").is_some())
+        .await;
+    assert!(m.has_text("Choose at least one kind of data to share"));
+    assert_eq!(m.focused().unwrap().class_name(), "gbc-error-summary");
+    let link = m.q(".gbc-error-summary a").unwrap();
+    assert_eq!(
+        link.get_attribute("href").unwrap(),
+        format!(
+            "#{}",
+            m.labelled("Your energy use, read from your meters").id()
+        )
+    );
+    assert!(fake.calls_to("/decision").is_empty());
 }
 
 #[wasm_bindgen_test]
@@ -496,6 +543,18 @@ async fn spanish_consent() {
     assert!(m.has_text("Hasta el 17 de marzo de 2030"));
     assert!(m.has_button("Autorizar"));
     assert!(m.has_button("Rechazar"));
+    // The kinds of data, in Spanish, and their error.
+    assert!(checked(&m, "Su consumo de energía, leído de sus medidores"));
+    assert!(checked(&m, "Sus facturas y lo que pagó"));
+    assert!(checked(&m, "Los datos de su cuenta"));
+    m.toggle("Su consumo de energía, leído de sus medidores");
+    m.toggle("Sus facturas y lo que pagó");
+    m.toggle("Los datos de su cuenta");
+    settle().await;
+    m.click("Autorizar");
+    m.until("error", |m| m.q(".gbc-error-summary").is_some())
+        .await;
+    assert!(m.has_text("Elija al menos un tipo de datos para compartir"));
 }
 
 #[wasm_bindgen_test]

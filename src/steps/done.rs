@@ -53,6 +53,10 @@ pub async fn post_decision(flow: Flow, d: Decision) {
             flow.report(&e, "", Some(flow.t(M::ErrNotSignedIn)));
         }
         Some(ErrorCode::NoMeterChosen) => flow.report(&e, "meter-0", Some(flow.t(M::ErrNoMeter))),
+        Some(ErrorCode::NoDataChosen) => {
+            let target = crate::steps::consent::FIRST_KIND;
+            flow.report(&e, target, Some(flow.t(M::ErrNoData)))
+        }
         None => flow.report(&e, "", None),
         Some(_) => flow.report(&e, "", Some(flow.t(M::ErrDecision))),
     }

@@ -183,7 +183,7 @@ pub fn context_with(
         "client":{{"client_id":"energy-app","name":"Sunny Solar","logo_uri":"https://sunny.example/logo.png",
           "client_uri":"https://sunny.example/","policy_uri":"https://sunny.example/privacy","tos_uri":null}},
         "scope":"{scope}","scope_of_use":{sou},"editable":{editable},
-        "default_end_date":{def},"embed_origins":["https://portal.example"],
+        "default_end_date":{def},"default_history_length":63072000,"embed_origins":["https://portal.example"],
         "sign_in":{sign_in},"customer":{customer}}}"#,
         exp = NOW + 900,
         def = NOW + 3 * 365 * 86_400,

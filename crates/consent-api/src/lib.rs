@@ -190,6 +190,9 @@ pub struct ConsentContext {
     pub editable: bool,
     /// End date applied when the scope has none (unix seconds).
     pub default_end_date: u64,
+    /// The history applied when the scope has no `HistoryLength`
+    /// (seconds; the seed's default is 2 years).
+    pub default_history_length: u64,
     /// Origins allowed to frame or embed the consent page.
     pub embed_origins: Vec<String>,
     /// How the customer may sign in.
@@ -449,6 +452,7 @@ error_codes! {
     ResendTooSoon "resend_too_soon" "Another code was sent moments ago; wait `retry_after` (429).";
     TooManyCodes "too_many_codes" "Too many codes sent to this contact; wait `retry_after` (429).";
     NoMeterChosen "no_meter_chosen" "An authorization needs at least one meter (400).";
+    NoDataChosen "no_data_chosen" "An authorization needs at least one kind of data (400).";
     ScopeWiderThanRequest "scope_wider_than_request" "The choices ask for more than the request (400).";
     EditNotAllowed "edit_not_allowed" "The request says `noedit` (400).";
     UnknownAuthorization "unknown_authorization" "No such authorization of this customer (404).";

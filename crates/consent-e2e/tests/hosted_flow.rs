@@ -195,15 +195,31 @@ async fn password_sign_in_consent_authorize_and_token_exchange() {
         "the end date shown ({shown_end:?}) is the one granted ({granted_end:?})"
     );
     shown.preferred_auth_end_date = granted_end;
+    // The token carries the final scope: the grant shown, completed by what
+    // the server adds. This request names its commodity (5) and intervals,
+    // so that is the server's supported blocks and 18 for three meters.
+    let req = parse_scope(SCOPE);
+    let custodian = Custodian {
+        supported: server.state.config().supported_function_blocks.clone(),
+        meters: vec![MeterFacts::default(); ALEX_METERS.len()],
+    };
     assert_eq!(
-        g, shown,
-        "token scope {} = the grant shown in Technical details {shown_grant}",
+        g,
+        final_scope(&req, &shown, &custodian),
+        "token scope {} = the grant shown in Technical details {shown_grant}, completed",
         grant.scope
     );
-    let req = parse_scope(SCOPE);
-    assert_eq!(
-        g.function_blocks, req.function_blocks,
-        "nothing narrowed: every block granted"
+    assert!(
+        req.function_blocks
+            .iter()
+            .all(|f| g.function_blocks.contains(f)),
+        "nothing narrowed: every requested block granted: {}",
+        grant.scope
+    );
+    assert!(
+        g.function_blocks.contains(&18),
+        "three meters: {}",
+        grant.scope
     );
     assert_eq!(g.interval_durations, req.interval_durations);
     assert_eq!(g.history_length, Some(2 * YEAR));
@@ -226,13 +242,13 @@ async fn narrowed_choices_reach_the_token_scope() {
     sign_in_password(&b, ALEX.1).await;
     wait_step(&b, "consent").await;
 
-    // Optional data: requested, so ticked; untick FB 58.
-    let optional = el(&b, ".gbc input[type=checkbox][value='58']").await;
+    // Kinds of data: requested, so ticked; untick bills and costs (FB 15).
+    let bills = el(&b, ".gbc input[type=checkbox][value='bills']").await;
     assert!(
-        optional.is_selected().await.unwrap(),
-        "a requested optional item starts ticked"
+        bills.is_selected().await.unwrap(),
+        "a requested kind of data starts ticked"
     );
-    optional.click().await.unwrap();
+    bills.click().await.unwrap();
     // Meters: keep only Home electricity (SA-1001).
     for said in ["SA-1002", "SA-2001"] {
         click(&b, &format!(".gbc input[type=checkbox][value='{said}']")).await;
@@ -272,8 +288,8 @@ async fn narrowed_choices_reach_the_token_scope() {
         "summary shows the shorter history ({year}):\n{summary}"
     );
     assert!(
-        !summary.contains(function_block_description(58, Lang::En)),
-        "the unticked item is not in the summary:\n{summary}"
+        !summary.contains(function_block_description(15, Lang::En)),
+        "the unticked bills are not in the summary:\n{summary}"
     );
 
     let params = authorize(&b, &tp).await;
@@ -281,15 +297,27 @@ async fn narrowed_choices_reach_the_token_scope() {
     let grant = tp.exchange(&server, &attempt, &code).await;
     let g = grant.espi_scope();
     let req = parse_scope(SCOPE);
-    let expected_blocks: Vec<u16> = req
+    // Exactly the bills dropped; the server adds only what it supports
+    // (one meter: no 18; the request names its commodity and intervals).
+    let mut expected_blocks: Vec<u16> = req
         .function_blocks
         .iter()
         .copied()
-        .filter(|f| *f != 58)
+        .filter(|f| *f != 15)
+        .chain(server.state.config().supported_function_blocks.clone())
         .collect();
+    expected_blocks.sort_unstable();
+    expected_blocks.dedup();
     assert_eq!(
         g.function_blocks, expected_blocks,
-        "exactly FB 58 dropped: {}",
+        "exactly the bills (15) dropped: {}",
+        grant.scope
+    );
+    assert!(
+        !g.function_blocks
+            .iter()
+            .any(|f| [12, 15, 16, 17, 27, 28].contains(f)),
+        "no bills in the token scope: {}",
         grant.scope
     );
     assert_eq!(
@@ -374,7 +402,18 @@ async fn noedit_request_is_read_only_and_granted_as_requested() {
     let grant = tp.exchange(&server, &attempt, &code).await;
     let g = grant.espi_scope();
     let req = parse_scope(&scope);
-    assert_eq!(g.function_blocks, req.function_blocks, "{}", grant.scope);
+    // Every requested block, and no other kind of data: the server only
+    // completes the scope with the blocks it supports and 18 (three meters).
+    let mut expected: Vec<u16> = req
+        .function_blocks
+        .iter()
+        .copied()
+        .chain(server.state.config().supported_function_blocks.clone())
+        .chain([18])
+        .collect();
+    expected.sort_unstable();
+    expected.dedup();
+    assert_eq!(g.function_blocks, expected, "{}", grant.scope);
     assert_eq!(
         g.interval_durations, req.interval_durations,
         "{}",

@@ -600,13 +600,23 @@ pub async fn seed_demo(state: &AppState) -> Result<DemoSeed, AdminError> {
                 kind: ClientKind::ThirdParty,
                 redirect_uris: redirect_uris.clone(),
                 scopes: Vec::new(),
-                scopes_of_use: vec![ScopeOfUse {
-                    name: "energy-audit".to_string(),
-                    text: "Energy Audit Co. uses your usage data to find ways to cut your energy \
-                           bill and shows them in a report. It does not sell your data."
-                        .to_string(),
-                    url: Some("https://example.com/energy-audit/how-we-use-data".to_string()),
-                }],
+                scopes_of_use: vec![
+                    ScopeOfUse {
+                        name: "energy-audit".to_string(),
+                        text: "Energy Audit Co. uses your usage data to find ways to cut your \
+                               energy bill and shows them in a report. It does not sell your data."
+                            .to_string(),
+                        url: Some("https://example.com/energy-audit/how-we-use-data".to_string()),
+                    },
+                    // Shown when a request names no `sou-` item.
+                    ScopeOfUse {
+                        name: "default".to_string(),
+                        text: "Energy Audit Co. uses your data to show you how your energy use \
+                               changes from month to month. It does not sell your data."
+                            .to_string(),
+                        url: Some("https://example.com/energy-audit/how-we-use-data".to_string()),
+                    },
+                ],
                 frame_ancestors: vec![public.clone()],
                 grant_types: Vec::new(),
                 logo_uri: Some(DEMO_LOGO.to_string()),

@@ -149,6 +149,55 @@ pub struct ServeArgs {
     /// The PEM private key of `--tls-cert`.
     #[arg(long, env = "DATACUSTODIAN_TLS_KEY", requires = "tls_cert")]
     pub tls_key: Option<PathBuf>,
+    /// History granted when a request has no `HistoryLength`, in seconds
+    /// (the seed's default: 2 years).
+    #[arg(
+        long,
+        default_value_t = espi_scope::narrow::DEFAULT_HISTORY_SECONDS,
+        env = "DATACUSTODIAN_DEFAULT_HISTORY_LENGTH"
+    )]
+    pub default_history_length: u64,
+    /// Length of an authorization when a request has no
+    /// `PreferredAuthEndDate`, in seconds (the seed's default: 3 years).
+    #[arg(
+        long,
+        default_value_t = espi_scope::narrow::DEFAULT_AUTHORIZATION_SECONDS,
+        env = "DATACUSTODIAN_DEFAULT_AUTHORIZATION_LENGTH"
+    )]
+    pub default_authorization_length: u64,
+    /// The structural and technical function blocks this data custodian
+    /// supports, added to every final scope: `1_3_13_35_37` (or commas).
+    #[arg(
+        long,
+        default_value = "1_3_13_35_37",
+        env = "DATACUSTODIAN_SUPPORTED_FUNCTION_BLOCKS"
+    )]
+    pub supported_function_blocks: String,
+}
+
+/// Reads `--supported-function-blocks`: ids 1 to 70 separated by `_` or
+/// `,`, none of them a kind of data (those are the customer's to choose).
+fn supported_blocks_arg(s: &str) -> Result<Vec<u16>, Failure> {
+    let flag = "--supported-function-blocks";
+    let mut out = Vec::new();
+    for part in s.split(['_', ',']).map(str::trim).filter(|p| !p.is_empty()) {
+        let id: u16 = part
+            .parse()
+            .ok()
+            .filter(|id| (1..=70).contains(id))
+            .ok_or_else(|| {
+                Failure::Usage(format!(
+                    "{flag}: {part:?} is not a function block (1 to 70)"
+                ))
+            })?;
+        if let Some(kind) = espi_scope::DataKind::of(id) {
+            return Err(Failure::Usage(format!(
+                "{flag}: {id} shares a kind of data ({kind}), which the customer chooses; list only structural and technical blocks"
+            )));
+        }
+        out.push(id);
+    }
+    Ok(out)
 }
 
 fn rate_arg(flag: &str, s: &str) -> Result<Option<crate::Rate>, Failure> {
@@ -407,6 +456,9 @@ struct FileSettings {
     metrics_listen: Option<SocketAddr>,
     tls_cert: Option<PathBuf>,
     tls_key: Option<PathBuf>,
+    default_history_length: Option<u64>,
+    default_authorization_length: Option<u64>,
+    supported_function_blocks: Option<String>,
 }
 
 /// Fills from the `--config` file every setting that neither a flag nor
@@ -466,6 +518,17 @@ fn apply_config_file(cli: &mut Cli, matches: &ArgMatches, path: &Path) -> Result
     take!(metrics_listen, "metrics_listen", Some);
     take!(tls_cert, "tls_cert", Some);
     take!(tls_key, "tls_key", Some);
+    take!(default_history_length, "default_history_length", |v| v);
+    take!(
+        default_authorization_length,
+        "default_authorization_length",
+        |v| v
+    );
+    take!(
+        supported_function_blocks,
+        "supported_function_blocks",
+        |v| v
+    );
     if let Some(v) = f.trusted_proxy
         && unset(m, "trusted_proxies")
     {
@@ -615,6 +678,14 @@ async fn serve(cli: &Cli, args: &ServeArgs) -> Result<(), Failure> {
     }
     config.max_sign_in_attempts_per_request = args.max_sign_in_attempts;
     config.purge_interval = args.purge_interval.max(1);
+    if args.default_authorization_length == 0 {
+        return Err(Failure::Usage(
+            "--default-authorization-length must be at least 1 second".into(),
+        ));
+    }
+    config.default_history_seconds = args.default_history_length;
+    config.default_authorization_seconds = args.default_authorization_length;
+    config.supported_function_blocks = supported_blocks_arg(&args.supported_function_blocks)?;
     let outbox = args
         .otp_outbox
         .clone()

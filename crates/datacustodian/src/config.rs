@@ -6,6 +6,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+/// What this server supports beyond the kinds of data: 1 Common, 3 Connect
+/// My Data, 13 security and privacy classes (TLS, OAuth), 35 REST for bulk
+/// (`Batch/Bulk`), 37 query parameters (`published-min` and the like).
+pub const SUPPORTED_FUNCTION_BLOCKS: [u16; 5] = [1, 3, 13, 35, 37];
+
 /// How expensive password hashing is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Argon2Cost {
@@ -81,8 +86,16 @@ pub struct Config {
     pub request_lifetime: u64,
     /// How long a consent session lives.
     pub session_lifetime: u64,
-    /// Authorization length when the scope has no `PreferredAuthEndDate`.
+    /// Authorization length when the scope has no `PreferredAuthEndDate`
+    /// (the seed's default: 3 years).
     pub default_authorization_seconds: u64,
+    /// History granted when the scope has no `HistoryLength` (the seed's
+    /// default: 2 years).
+    pub default_history_seconds: u64,
+    /// The structural and technical function blocks this data custodian
+    /// supports, added to every final scope (see
+    /// `espi_scope::final_scope`).
+    pub supported_function_blocks: Vec<u16>,
     /// One-time code lifetime.
     pub otp_lifetime: u64,
     /// Seconds between two sends for one challenge.
@@ -161,7 +174,9 @@ impl Config {
             access_token_lifetime: 3600,
             request_lifetime: 30 * 60,
             session_lifetime: 8 * 3600,
-            default_authorization_seconds: 3 * 365 * 24 * 3600,
+            default_authorization_seconds: espi_scope::narrow::DEFAULT_AUTHORIZATION_SECONDS,
+            default_history_seconds: espi_scope::narrow::DEFAULT_HISTORY_SECONDS,
+            supported_function_blocks: SUPPORTED_FUNCTION_BLOCKS.to_vec(),
             otp_lifetime: 600,
             otp_resend_after: 30,
             otp_max_per_hour: 5,

@@ -1,13 +1,18 @@
 //! The server's use of the scope library (`espi-scope`): reading a request's
-//! scope, checking it against a client's registration, and narrowing it by a
-//! customer's decision.
+//! scope, checking it against a client's registration, narrowing it by a
+//! customer's decision and completing the final scope.
 
 use axum::http::StatusCode;
 use consent_api::Method;
+use espi_scope::catalog::Commodity;
+use espi_scope::final_scope::{Custodian, MeterFacts, final_scope};
 use espi_scope::narrow::{Choices, NarrowErrorKind, NarrowPolicy};
-use espi_scope::{DiagnosticCode, EspiScope, ParseError, ParseErrorKind};
+use espi_scope::{AdditionalScope, DiagnosticCode, EspiScope, ParseError, ParseErrorKind};
 
+use crate::AppState;
+use crate::config::Config;
 use crate::error::ApiError;
+use crate::store::Meter;
 
 /// Reads a requested `scope` value: it must parse without error diagnostics
 /// and hold exactly one ESPI scope (plain OAuth tokens such as `openid` are
@@ -105,14 +110,77 @@ pub struct DecisionChoices {
     pub meters: Option<Vec<String>>,
 }
 
+/// The final grant of a decision: the request narrowed by the customer's
+/// choices ([`narrow_decision`]), then completed with what this data
+/// custodian adds (`espi_scope::final_scope`: its supported blocks, the
+/// commodity and recorded interval lengths of the granted meters, 18 for
+/// several meters). This is the scope the token carries.
+///
+/// # Errors
+///
+/// The refusals of [`narrow_decision`], and a store failure.
+pub async fn final_grant(
+    state: &AppState,
+    requested: &EspiScope,
+    choices: &DecisionChoices,
+    customer_meters: &[Meter],
+    now: i64,
+) -> Result<EspiScope, ApiError> {
+    let config = state.config();
+    let grant = narrow_decision(
+        requested,
+        choices,
+        now,
+        customer_meters.iter().map(|m| m.said.clone()).collect(),
+        config,
+    )?;
+    let mut meters = Vec::new();
+    for said in granted_meters(&grant) {
+        let commodity = customer_meters
+            .iter()
+            .find(|m| m.said == said)
+            .and_then(|m| m.service_kind.as_deref())
+            .and_then(Commodity::from_name);
+        let interval_seconds = state
+            .store()
+            .reading_intervals(&said)
+            .await?
+            .into_iter()
+            .filter_map(|s| u64::try_from(s).ok())
+            .collect();
+        meters.push(MeterFacts {
+            commodity,
+            interval_seconds,
+        });
+    }
+    let custodian = Custodian {
+        supported: config.supported_function_blocks.clone(),
+        meters,
+    };
+    Ok(final_scope(requested, &grant, &custodian))
+}
+
+/// The SAIDs a grant lists (`meters-{SAID}`).
+pub fn granted_meters(grant: &EspiScope) -> Vec<String> {
+    grant
+        .additional_scope
+        .iter()
+        .filter_map(|a| match a {
+            AdditionalScope::Meter(s) => Some(s.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
 /// Recomputes the grant from the request and the choices with
-/// `espi_scope::narrow`, mapping refusals to the consent API's codes.
+/// `espi_scope::narrow` (and the configured defaults for history and end
+/// date), mapping refusals to the consent API's codes.
 pub fn narrow_decision(
     requested: &EspiScope,
     choices: &DecisionChoices,
     now: i64,
     customer_meters: Vec<String>,
-    default_authorization_seconds: u64,
+    config: &Config,
 ) -> Result<EspiScope, ApiError> {
     let c = Choices {
         function_blocks: choices.function_blocks.clone(),
@@ -123,12 +191,14 @@ pub fn narrow_decision(
     let policy = NarrowPolicy {
         now: u64::try_from(now).unwrap_or(0),
         customer_meters,
-        default_authorization_seconds,
+        default_authorization_seconds: config.default_authorization_seconds,
+        default_history_seconds: config.default_history_seconds,
     };
     espi_scope::narrow(requested, &c, &policy).map_err(|e| {
         let code = match e.kind() {
             NarrowErrorKind::EditNotAllowed => "edit_not_allowed",
             NarrowErrorKind::NoMeterChosen => "no_meter_chosen",
+            NarrowErrorKind::NoFunctionBlockChosen => "no_data_chosen",
             NarrowErrorKind::FunctionBlockNotRequested(_)
             | NarrowErrorKind::HistoryLonger
             | NarrowErrorKind::EndDateLater

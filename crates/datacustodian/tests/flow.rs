@@ -106,7 +106,10 @@ async fn whole_code_flow_with_pkce_and_state() {
     assert_eq!(token.expires_in().map(|d| d.as_secs()), Some(3600));
     assert!(token.refresh_token().is_some());
     let granted = token.scopes().expect("scope")[0].to_string();
-    assert!(granted.starts_with("FB=1_4_16_51;IntervalDuration=900_3600;HistoryLength=31536000;AccountCollection=2;PreferredAuthEndDate="), "{granted}");
+    // The final scope: the request (1, 4, 16, 51) narrowed, plus what this
+    // server supports (3, 13, 35, 37), the commodity of the two granted
+    // electric meters (5) and 18 for more than one meter.
+    assert!(granted.starts_with("FB=1_3_4_5_13_16_18_35_37_51;IntervalDuration=900_3600;HistoryLength=31536000;AccountCollection=2;PreferredAuthEndDate="), "{granted}");
     assert!(
         granted.contains("meters-SA-1001_meters-SA-2001") && granted.contains("sou-energy-audit"),
         "{granted}"

@@ -846,7 +846,7 @@ async fn decision_wider_than_request_is_refused() {
     let (_, t) = redeem(&s, &query_of(v["redirect_to"].as_str().expect("r"))["code"]).await;
     let granted = t["scope"].as_str().expect("scope");
     assert!(
-        granted.starts_with("FB=1_4_51;HistoryLength=86400;AccountCollection=1;"),
+        granted.starts_with("FB=1_3_4_5_13_35_37_51;HistoryLength=86400;AccountCollection=1;"),
         "{granted}"
     );
     assert!(granted.contains(&format!("PreferredAuthEndDate={}", end - 100)));
@@ -1631,4 +1631,157 @@ async fn sandbox_credentials_only_in_demo_sandbox_mode() {
         format!("{}/oauth/token", sandbox.base)
     );
     assert_eq!(body["issuer"], sandbox.base);
+}
+
+// ------------------------------------------ kinds of data, defaults, final scope
+
+#[tokio::test]
+async fn any_kind_of_data_may_be_dropped_but_not_all_and_not_structure() {
+    let s = start().await;
+    let scope = "FB=1_4_16_51;HistoryLength=63072000;AdditionalScope=meters-SA-1001";
+    let (b, rid, csrf) = signed_in(&s, scope).await;
+    for (fbs, code) in [
+        (json!([1]), "no_data_chosen"),
+        (json!([4, 16, 51]), "invalid_request"),
+    ] {
+        let (st, v) = b
+            .decide(
+                &rid,
+                Some(&csrf),
+                json!({"decision": "authorize", "function_blocks": fbs}),
+            )
+            .await;
+        assert_eq!(
+            (st, v["error"].clone()),
+            (StatusCode::BAD_REQUEST, json!(code)),
+            "{fbs}: {v}"
+        );
+        assert!(
+            v["message"].as_str().is_some_and(|m| m.ends_with('.')),
+            "{v}"
+        );
+    }
+    // Bills and account details dropped: the token's scope has neither.
+    let (st, v) = b
+        .decide(
+            &rid,
+            Some(&csrf),
+            json!({"decision": "authorize", "function_blocks": [1, 4]}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let (_, t) = redeem(&s, &query_of(v["redirect_to"].as_str().expect("r"))["code"]).await;
+    let granted = t["scope"].as_str().expect("scope");
+    // 3, 13, 35, 37: what this server supports; 5: the meter is electric.
+    assert!(
+        granted.starts_with("FB=1_3_4_5_13_35_37;HistoryLength=63072000;AccountCollection=1;"),
+        "{granted}"
+    );
+    // No account details: the token names no customer resource (what the
+    // ESPI resources serve for each kind is `tests/espi_data.rs`).
+    assert!(t.get("customerResourceURI").is_none(), "{t}");
+}
+
+#[tokio::test]
+async fn silent_requests_get_the_configured_defaults() {
+    // The seed's defaults: 2 years of history, 3 years of access.
+    let s = start().await;
+    let q = consent(
+        &s.browser(),
+        &authorize_url(&s, "FB=1_4;AdditionalScope=meters-SA-1001", None, None),
+        json!({}),
+    )
+    .await;
+    let (_, t) = redeem(&s, &q["code"]).await;
+    let granted = t["scope"].as_str().expect("scope");
+    let three_years = s.state.now() + 3 * 365 * 86_400;
+    assert!(granted.contains("HistoryLength=63072000;"), "{granted}");
+    assert!(
+        granted.contains(&format!("PreferredAuthEndDate={three_years};")),
+        "{granted}"
+    );
+
+    // A utility's own defaults, shown in the context and granted.
+    let s = start_with(|c| {
+        c.default_history_seconds = 31_536_000;
+        c.default_authorization_seconds = 100 * 86_400;
+    })
+    .await;
+    let (b, rid, csrf) = signed_in(&s, "FB=1_4;AdditionalScope=meters-SA-1001").await;
+    let (_, ctx) = b.context(&rid).await;
+    assert_eq!(ctx["default_history_length"], json!(31_536_000));
+    let hundred_days = s.state.now() + 100 * 86_400;
+    assert_eq!(ctx["default_end_date"], json!(hundred_days));
+    // Longer than the default is wider than the request.
+    let (st, v) = b
+        .decide(
+            &rid,
+            Some(&csrf),
+            json!({"decision": "authorize", "history_length": 63_072_000}),
+        )
+        .await;
+    assert_eq!(
+        (st, v["error"].clone()),
+        (StatusCode::BAD_REQUEST, json!("scope_wider_than_request"))
+    );
+    let (st, v) = b
+        .decide(&rid, Some(&csrf), json!({"decision": "authorize"}))
+        .await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let (_, t) = redeem(&s, &query_of(v["redirect_to"].as_str().expect("r"))["code"]).await;
+    let granted = t["scope"].as_str().expect("scope");
+    assert!(granted.contains("HistoryLength=31536000;"), "{granted}");
+    assert!(
+        granted.contains(&format!("PreferredAuthEndDate={hundred_days};")),
+        "{granted}"
+    );
+}
+
+#[tokio::test]
+async fn without_a_sou_item_the_default_scope_of_use_is_shown() {
+    let s = start().await;
+    let b = s.browser();
+    let rid = b
+        .start(&authorize_url(
+            &s,
+            "FB=1_4;AdditionalScope=meters-all",
+            None,
+            None,
+        ))
+        .await;
+    let (_, ctx) = b.context(&rid).await;
+    assert_eq!(ctx["scope_of_use"]["name"], json!("default"), "{ctx}");
+    assert!(
+        ctx["scope_of_use"]["text"]
+            .as_str()
+            .is_some_and(|t| !t.is_empty())
+    );
+    // A named one wins.
+    let rid = b
+        .start(&authorize_url(
+            &s,
+            "FB=1_4;AdditionalScope=meters-all_sou-energy-audit",
+            None,
+            None,
+        ))
+        .await;
+    assert_eq!(
+        b.context(&rid).await.1["scope_of_use"]["name"],
+        json!("energy-audit")
+    );
+    // A client with none: nothing disclosed.
+    let mut c = NewClient::third_party("Quiet", vec!["http://127.0.0.1:9/cb".into()]);
+    c.require_pkce = false;
+    let cs = create_client(&s.state, c).await.expect("client");
+    let rid = b
+        .start(&authorize_url_for(
+            &s,
+            &cs.client_id,
+            "http://127.0.0.1:9/cb",
+            "FB=1_4",
+            None,
+            None,
+        ))
+        .await;
+    assert_eq!(b.context(&rid).await.1["scope_of_use"], Value::Null);
 }

@@ -8,14 +8,18 @@
 //! - deprecated: 14 (replaced by 31), 18, 19, 32, 33, 34, 36, 38,
 //!   46 (replaced by 51), 47 (replaced by 67), 48 (replaced by 66), 49, 50, 66;
 //! - not scope terms: 20 to 26, 42, 43, 45;
-//! - roles: base 1, 4, 51; commodity 5 to 11 and 29; data shape 12, 15, 16,
-//!   17, 27, 28; customer data 54 to 62; everything else technical.
+//! - roles: base 1, 3; usage 4; commodity 5 to 11 and 29; bills 12, 15, 16,
+//!   17, 27, 28; account 46, 51, 54 to 62; everything else technical. The
+//!   usage, commodity, bills and account roles are the three
+//!   [`DataKind`]s a customer may drop.
 //!
 //! ```
-//! use espi_scope::catalog::{function_block, ConsentRole, Status};
+//! use espi_scope::catalog::{function_block, ConsentRole, DataKind, Status};
 //! let fb = function_block(46);
 //! assert_eq!(fb.status, Status::Deprecated { replaced_by: Some(51) });
-//! assert_eq!(function_block(16).role, ConsentRole::DataShape);
+//! assert_eq!(function_block(16).role, ConsentRole::Bills);
+//! assert_eq!(DataKind::of(55), Some(DataKind::Account));
+//! assert_eq!(DataKind::of(3), None);
 //! assert_eq!(function_block(99).status, Status::Unknown);
 //! ```
 
@@ -58,45 +62,151 @@ impl fmt::Display for Status {
     }
 }
 
+/// The kind of data a function block shares: what a customer ticks or
+/// unticks on the consent screen. Every block of a kind goes or stays
+/// together; blocks of no kind (structural and technical ones) always stay.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "kebab-case"))]
+pub enum DataKind {
+    /// Meter readings: FB 4 and the interval and commodity blocks that go
+    /// with it (5 to 11, 29).
+    Usage,
+    /// Bills and costs: FB 16, 15, 12 and the summary blocks (17, 27, 28).
+    Bills,
+    /// Account details: FB 51, 54 to 62 and the older 46.
+    Account,
+}
+
+impl DataKind {
+    /// Every kind, in the order a consent screen lists them.
+    pub const ALL: [DataKind; 3] = [DataKind::Usage, DataKind::Bills, DataKind::Account];
+
+    /// The kind of a function block; `None` for structural and technical
+    /// blocks.
+    pub fn of(id: u16) -> Option<DataKind> {
+        role_of(id).data_kind()
+    }
+
+    /// `"usage"`, `"bills"` or `"account"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DataKind::Usage => "usage",
+            DataKind::Bills => "bills",
+            DataKind::Account => "account",
+        }
+    }
+}
+
+impl fmt::Display for DataKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What a meter measures, as the commodity blocks name it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "lowercase"))]
+pub enum Commodity {
+    /// FB 5 to 8.
+    Electricity,
+    /// FB 10.
+    Gas,
+    /// FB 11.
+    Water,
+}
+
+impl Commodity {
+    /// The commodity a block is about: 5 to 8 electricity, 10 gas, 11
+    /// water; `None` for any other block (9 and 29 go with any meter).
+    pub fn of_block(id: u16) -> Option<Commodity> {
+        match id {
+            5..=8 => Some(Commodity::Electricity),
+            10 => Some(Commodity::Gas),
+            11 => Some(Commodity::Water),
+            _ => None,
+        }
+    }
+
+    /// The block that says a grant covers this commodity (5, 10 or 11).
+    pub fn block(self) -> u16 {
+        match self {
+            Commodity::Electricity => 5,
+            Commodity::Gas => 10,
+            Commodity::Water => 11,
+        }
+    }
+
+    /// `"electricity"`, `"gas"` or `"water"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Commodity::Electricity => "electricity",
+            Commodity::Gas => "gas",
+            Commodity::Water => "water",
+        }
+    }
+
+    /// Reads `electricity`, `gas` or `water` (any case).
+    pub fn from_name(name: &str) -> Option<Commodity> {
+        [Commodity::Electricity, Commodity::Gas, Commodity::Water]
+            .into_iter()
+            .find(|c| c.as_str().eq_ignore_ascii_case(name.trim()))
+    }
+}
+
 /// The role a function block plays on a consent screen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(rename_all = "kebab-case"))]
 pub enum ConsentRole {
-    /// Implied by any grant (1, 4, 51): a note, not a checkbox. Cannot be
-    /// dropped when narrowing.
+    /// Structural (1 "Common", 3 "Connect My Data"): shown as "always
+    /// included". Cannot be dropped.
     Base,
-    /// A commodity (5 to 11, 29): follows the meters chosen. May be dropped.
+    /// Meter readings (4): the [`DataKind::Usage`] checkbox.
+    Usage,
+    /// A commodity of the readings (5 to 11, 29): follows the meters chosen
+    /// and the usage checkbox.
     Commodity,
-    /// What shape the data takes (12, 15, 16, 17, 27, 28): "you will
-    /// receive" lines. May be dropped.
-    DataShape,
-    /// Customer data (54 to 62): one checkbox each, unchecked by default.
-    /// May be dropped.
-    CustomerData,
+    /// Bills and costs (12, 15, 16, 17, 27, 28): the [`DataKind::Bills`]
+    /// checkbox.
+    Bills,
+    /// Account details (46, 51, 54 to 62): the [`DataKind::Account`]
+    /// checkbox.
+    Account,
     /// Everything else: shown under "details". Cannot be dropped.
     Technical,
 }
 
 impl ConsentRole {
-    /// `"base"`, `"commodity"`, `"data-shape"`, `"customer-data"` or
+    /// `"base"`, `"usage"`, `"commodity"`, `"bills"`, `"account"` or
     /// `"technical"`.
     pub fn as_str(&self) -> &'static str {
         match self {
             ConsentRole::Base => "base",
+            ConsentRole::Usage => "usage",
             ConsentRole::Commodity => "commodity",
-            ConsentRole::DataShape => "data-shape",
-            ConsentRole::CustomerData => "customer-data",
+            ConsentRole::Bills => "bills",
+            ConsentRole::Account => "account",
             ConsentRole::Technical => "technical",
         }
     }
 
-    /// True when a customer may drop a block of this role while narrowing.
+    /// The kind of data a block of this role shares; `None` for base and
+    /// technical blocks.
+    pub fn data_kind(&self) -> Option<DataKind> {
+        match self {
+            ConsentRole::Usage | ConsentRole::Commodity => Some(DataKind::Usage),
+            ConsentRole::Bills => Some(DataKind::Bills),
+            ConsentRole::Account => Some(DataKind::Account),
+            ConsentRole::Base | ConsentRole::Technical => None,
+        }
+    }
+
+    /// True when a customer may drop a block of this role while narrowing:
+    /// exactly the blocks that share a kind of data.
     pub fn droppable(&self) -> bool {
-        matches!(
-            self,
-            ConsentRole::Commodity | ConsentRole::DataShape | ConsentRole::CustomerData
-        )
+        self.data_kind().is_some()
     }
 }
 
@@ -142,10 +252,11 @@ impl FunctionBlock {
 /// The role of an id (by the rules above; unknown ids are technical).
 pub fn role_of(id: u16) -> ConsentRole {
     match id {
-        1 | 4 | 51 => ConsentRole::Base,
+        1 | 3 => ConsentRole::Base,
+        4 => ConsentRole::Usage,
         5..=11 | 29 => ConsentRole::Commodity,
-        12 | 15 | 16 | 17 | 27 | 28 => ConsentRole::DataShape,
-        54..=62 => ConsentRole::CustomerData,
+        12 | 15 | 16 | 17 | 27 | 28 => ConsentRole::Bills,
+        46 | 51 | 54..=62 => ConsentRole::Account,
         _ => ConsentRole::Technical,
     }
 }

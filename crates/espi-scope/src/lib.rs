@@ -13,7 +13,8 @@
 //!   plain-language English and Spanish descriptions).
 //! - [`describe`] turns durations, history lengths and end dates into words.
 //! - [`narrow()`] applies a customer's choices to a request; the grant is never
-//!   wider than the request.
+//!   wider than the request. [`final_scope`] completes it with what the data
+//!   custodian adds (supported blocks, commodities, interval lengths).
 //! - [`authorization_url`] builds and reads OAuth authorization URLs.
 //!
 //! The library does no I/O, uses no regex and has no required dependency,
@@ -46,6 +47,7 @@ pub mod canonical;
 pub mod catalog;
 pub mod describe;
 pub mod diagnostic;
+pub mod final_scope;
 pub mod grammar;
 pub mod model;
 pub mod narrow;
@@ -55,7 +57,7 @@ pub mod pkce;
 pub use authorization_url::{
     AuthorizationRequest, PercentDecodeError, form_decode, percent_decode, percent_encode_component,
 };
-pub use catalog::{ConsentRole, FunctionBlock, Status, function_block};
+pub use catalog::{Commodity, ConsentRole, DataKind, FunctionBlock, Status, function_block};
 pub use describe::Lang;
 pub use diagnostic::{Diagnostic, DiagnosticCode, ParseError, ParseErrorKind, Severity};
 pub use grammar::{Parsed, parse};

@@ -4,13 +4,16 @@
 //! The rule above all: **the grant is never wider than the request.**
 //!
 //! - **Function blocks**: the customer keeps a subset of the requested
-//!   blocks. Blocks with role [`Base`](crate::catalog::ConsentRole::Base) (1, 4, 51) and
-//!   [`Technical`](crate::catalog::ConsentRole::Technical) cannot be dropped
-//!   ([`NarrowErrorKind::RequiredFunctionBlockDropped`]); commodity,
-//!   data-shape and customer-data blocks may be. A block that was not
-//!   requested cannot be added ([`NarrowErrorKind::FunctionBlockNotRequested`]).
-//! - **History**: may only be shortened. If the request had none, the
-//!   customer may set one.
+//!   blocks. Blocks that share a [`DataKind`](crate::catalog::DataKind)
+//!   (usage, bills, account details) may be dropped, as long as one block
+//!   of some kind is left when the request had any
+//!   ([`NarrowErrorKind::NoFunctionBlockChosen`]); structural and technical
+//!   blocks cannot ([`NarrowErrorKind::RequiredFunctionBlockDropped`]). A
+//!   block that was not requested cannot be added
+//!   ([`NarrowErrorKind::FunctionBlockNotRequested`]).
+//! - **History**: may only be shortened. A request without `HistoryLength`
+//!   is read as asking for `default_history_seconds` (the seed's default is
+//!   2 years), and the grant always carries an explicit `HistoryLength`.
 //! - **End date**: may only be made earlier, and not in the past. `0`
 //!   (until revoked) is allowed only when the request asked for `0`. A
 //!   request without `PreferredAuthEndDate` is read as ending at
@@ -33,8 +36,7 @@
 //! use espi_scope::narrow::{narrow, Choices, NarrowPolicy};
 //! use espi_scope::EspiScope;
 //! let req: EspiScope = "FB=1_4_5_16_51;HistoryLength=63072000;AdditionalScope=meters-all".parse().unwrap();
-//! let policy = NarrowPolicy { now: 1_700_000_000, customer_meters: vec!["A1".into(), "B2".into()],
-//!     default_authorization_seconds: 3 * 365 * 86_400 };
+//! let policy = NarrowPolicy::new(1_700_000_000, vec!["A1".into(), "B2".into()]);
 //! let choices = Choices { function_blocks: Some(vec![1, 4, 5, 51]), history_length: Some(31_536_000),
 //!     end_date: None, meters: Some(vec!["B2".into()]) };
 //! let grant = narrow(&req, &choices, &policy).unwrap();
@@ -49,6 +51,10 @@ use crate::model::{AdditionalScope, EspiScope, MeterRequest, sort_function_block
 /// Three years in seconds (365-day years), UtilityAPI's default length of
 /// an authorization.
 pub const DEFAULT_AUTHORIZATION_SECONDS: u64 = 3 * 365 * 86_400;
+
+/// Two years in seconds (`HistoryLength=63072000`), UtilityAPI's default
+/// history when a request names none.
+pub const DEFAULT_HISTORY_SECONDS: u64 = 2 * 365 * 86_400;
 
 /// What the customer chose on the consent screen. `None` everywhere means
 /// "as requested".
@@ -77,15 +83,20 @@ pub struct NarrowPolicy {
     /// Length of an authorization when the request has no
     /// `PreferredAuthEndDate` (UtilityAPI: 3 years).
     pub default_authorization_seconds: u64,
+    /// History granted when the request has no `HistoryLength`
+    /// (UtilityAPI: 2 years).
+    pub default_history_seconds: u64,
 }
 
 impl NarrowPolicy {
-    /// A policy with the default authorization length of 3 years.
+    /// A policy with the seed's defaults: authorizations of 3 years, 2 years
+    /// of history.
     pub fn new(now: u64, customer_meters: Vec<String>) -> NarrowPolicy {
         NarrowPolicy {
             now,
             customer_meters,
             default_authorization_seconds: DEFAULT_AUTHORIZATION_SECONDS,
+            default_history_seconds: DEFAULT_HISTORY_SECONDS,
         }
     }
 }
@@ -98,9 +109,9 @@ pub enum NarrowErrorKind {
     EditNotAllowed,
     /// A kept function block was not requested.
     FunctionBlockNotRequested(u16),
-    /// A base or technical function block was dropped.
+    /// A structural or technical function block was dropped.
     RequiredFunctionBlockDropped(u16),
-    /// Every function block was dropped.
+    /// Every kind of data was dropped.
     NoFunctionBlockChosen,
     /// The history chosen is longer than requested.
     HistoryLonger,
@@ -200,6 +211,14 @@ fn same_set(a: &[String], b: &[String]) -> bool {
     a.iter().all(|x| b.contains(x)) && b.iter().all(|x| a.contains(x))
 }
 
+/// The effective requested history: the request's `HistoryLength`, or
+/// `default_history_seconds` when it has none.
+pub fn effective_requested_history(requested: &EspiScope, policy: &NarrowPolicy) -> u64 {
+    requested
+        .history_length
+        .unwrap_or(policy.default_history_seconds)
+}
+
 /// The effective requested end date: the request's, or
 /// `now + default_authorization_seconds` when it has none.
 pub fn effective_requested_end(requested: &EspiScope, policy: &NarrowPolicy) -> u64 {
@@ -232,7 +251,8 @@ pub fn meter_options(requested: &EspiScope, policy: &NarrowPolicy) -> (Vec<Strin
 /// With `requested = FB=1_4_5_16;HistoryLength=63072000;PreferredAuthEndDate=1900000000;AdditionalScope=meters-A1`
 /// and `now = 1700000000`, customer meters `A1`, `B2`:
 /// - keeping `[1, 4, 5, 16, 51]`: [`NarrowErrorKind::FunctionBlockNotRequested`]`(51)`;
-/// - keeping `[1, 5, 16]`: [`NarrowErrorKind::RequiredFunctionBlockDropped`]`(4)`;
+/// - keeping `[4, 5, 16]`: [`NarrowErrorKind::RequiredFunctionBlockDropped`]`(1)`;
+///   keeping `[1]`: [`NarrowErrorKind::NoFunctionBlockChosen`];
 /// - history `94608000`: [`NarrowErrorKind::HistoryLonger`];
 /// - end date `2000000000`: [`NarrowErrorKind::EndDateLater`]; `1600000000`:
 ///   [`NarrowErrorKind::EndDateInPast`]; `0`:
@@ -248,7 +268,7 @@ pub fn narrow(
 ) -> Result<EspiScope, NarrowError> {
     let no_edit = requested.no_edit();
     let fbs = narrow_function_blocks(requested, choices, no_edit)?;
-    let history = narrow_history(requested, choices, no_edit)?;
+    let history = narrow_history(requested, choices, policy, no_edit)?;
     let end = narrow_end_date(requested, choices, policy, no_edit)?;
     let meters = narrow_meters(requested, choices, policy, no_edit)?;
 
@@ -264,7 +284,7 @@ pub fn narrow(
         function_blocks: fbs,
         interval_durations: requested.interval_durations.clone(),
         block_durations: requested.block_durations.clone(),
-        history_length: history,
+        history_length: Some(history),
         subscription_frequency: requested.subscription_frequency,
         account_collection: Some(u32::try_from(meters.len()).unwrap_or(u32::MAX)),
         bulk_id: requested.bulk_id.clone(),
@@ -274,8 +294,9 @@ pub fn narrow(
     })
 }
 
-/// Function blocks: only requested ones, never a base or technical one
-/// dropped, none changed under `noedit`, at least one.
+/// Function blocks: only requested ones, never a structural or technical
+/// one dropped, none changed under `noedit`, at least one kind of data left
+/// when the request had any.
 fn narrow_function_blocks(
     requested: &EspiScope,
     choices: &Choices,
@@ -303,30 +324,32 @@ fn narrow_function_blocks(
             kept
         }
     };
-    if fbs.is_empty() {
+    let shares_data = |v: &[u16]| v.iter().any(|id| catalog::DataKind::of(*id).is_some());
+    if fbs.is_empty() || (shares_data(&requested.function_blocks) && !shares_data(&fbs)) {
         return err(NarrowErrorKind::NoFunctionBlockChosen);
     }
     Ok(fbs)
 }
 
-/// History: only shorter, unchanged under `noedit`.
+/// History: only shorter than requested (or the default), unchanged under
+/// `noedit`.
 fn narrow_history(
     requested: &EspiScope,
     choices: &Choices,
+    policy: &NarrowPolicy,
     no_edit: bool,
-) -> Result<Option<u64>, NarrowError> {
+) -> Result<u64, NarrowError> {
+    let r = effective_requested_history(requested, policy);
     let Some(h) = choices.history_length else {
-        return Ok(requested.history_length);
+        return Ok(r);
     };
-    if let Some(r) = requested.history_length
-        && h > r
-    {
+    if h > r {
         return err(NarrowErrorKind::HistoryLonger);
     }
-    if no_edit && Some(h) != requested.history_length {
+    if no_edit && h != r {
         return err(NarrowErrorKind::EditNotAllowed);
     }
-    Ok(Some(h))
+    Ok(h)
 }
 
 /// End date: only earlier and in the future; `0` (until revoked) only if

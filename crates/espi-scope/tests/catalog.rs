@@ -1,6 +1,6 @@
 //! Every catalog rule of the domain brief.
 
-use espi_scope::catalog::{self, ConsentRole, Status, all, function_block};
+use espi_scope::catalog::{self, Commodity, ConsentRole, DataKind, Status, all, function_block};
 use espi_scope::describe::{Lang, function_block_description};
 
 #[test]
@@ -85,20 +85,41 @@ fn not_a_scope_term() {
 fn roles() {
     for f in all() {
         let want = match f.id {
-            1 | 4 | 51 => ConsentRole::Base,
+            1 | 3 => ConsentRole::Base,
+            4 => ConsentRole::Usage,
             5..=11 | 29 => ConsentRole::Commodity,
-            12 | 15 | 16 | 17 | 27 | 28 => ConsentRole::DataShape,
-            54..=62 => ConsentRole::CustomerData,
+            12 | 15 | 16 | 17 | 27 | 28 => ConsentRole::Bills,
+            46 | 51 | 54..=62 => ConsentRole::Account,
             _ => ConsentRole::Technical,
         };
         assert_eq!(f.role, want, "{}", f.id);
         assert_eq!(f.role, catalog::role_of(f.id));
+        assert_eq!(DataKind::of(f.id), want.data_kind(), "{}", f.id);
     }
-    assert!(ConsentRole::Commodity.droppable());
-    assert!(ConsentRole::DataShape.droppable());
-    assert!(ConsentRole::CustomerData.droppable());
+    // The seed's three kinds of data, and nothing else, may be dropped.
+    for role in [
+        ConsentRole::Usage,
+        ConsentRole::Commodity,
+        ConsentRole::Bills,
+        ConsentRole::Account,
+    ] {
+        assert!(role.droppable(), "{role}");
+    }
     assert!(!ConsentRole::Base.droppable());
     assert!(!ConsentRole::Technical.droppable());
+    assert_eq!(DataKind::of(4), Some(DataKind::Usage));
+    assert_eq!(DataKind::of(10), Some(DataKind::Usage));
+    assert_eq!(DataKind::of(16), Some(DataKind::Bills));
+    assert_eq!(DataKind::of(46), Some(DataKind::Account));
+    assert_eq!(DataKind::of(51), Some(DataKind::Account));
+    assert_eq!(DataKind::of(1), None);
+    assert_eq!(DataKind::of(13), None);
+    assert_eq!(Commodity::of_block(6), Some(Commodity::Electricity));
+    assert_eq!(Commodity::of_block(9), None);
+    for c in [Commodity::Electricity, Commodity::Gas, Commodity::Water] {
+        assert_eq!(Commodity::of_block(c.block()), Some(c));
+        assert_eq!(Commodity::from_name(&c.as_str().to_uppercase()), Some(c));
+    }
 }
 
 #[test]
@@ -150,6 +171,7 @@ fn status_and_role_strings() {
     );
     assert_eq!(Status::NotAScopeTerm.as_str(), "not-a-scope-term");
     assert_eq!(Status::Unknown.as_str(), "unknown");
-    assert_eq!(ConsentRole::DataShape.as_str(), "data-shape");
-    assert_eq!(ConsentRole::CustomerData.to_string(), "customer-data");
+    assert_eq!(ConsentRole::Bills.as_str(), "bills");
+    assert_eq!(ConsentRole::Account.to_string(), "account");
+    assert_eq!(DataKind::Usage.to_string(), "usage");
 }

@@ -49,10 +49,10 @@ fn decode_json_shape() {
     );
     assert_eq!(
         s["function_blocks"][0],
-        serde_json::json!({"id": 4, "name": "Interval Metering", "status": "active", "role": "base", "replaced_by": null,
+        serde_json::json!({"id": 4, "name": "Interval Metering", "status": "active", "role": "usage", "replaced_by": null,
             "description": "Your energy usage readings, measured at regular intervals"})
     );
-    assert_eq!(s["function_blocks"][1]["role"], "data-shape");
+    assert_eq!(s["function_blocks"][1]["role"], "bills");
     assert_eq!(s["function_blocks"][2]["status"], "deprecated");
     assert_eq!(s["function_blocks"][2]["replaced_by"], 51);
     assert_eq!(s["interval_durations"], serde_json::json!(["monthly", 900]));
@@ -143,7 +143,7 @@ fn decode_table() {
     let out = String::from_utf8(o.stdout).unwrap();
     assert!(out.contains("scope 1: FB=4_16;IntervalDuration=900;HistoryLength=63072000"));
     assert!(out.contains("Usage Summary with Cost"));
-    assert!(out.contains("data-shape"));
+    assert!(out.contains("bills"));
     assert!(out.contains("15 minutes"));
     assert!(out.contains("2 years of history"));
     assert!(out.contains("warning[extra-whitespace] line 1, column 30"));

@@ -33,13 +33,40 @@ fn as_requested() {
 }
 
 #[test]
-fn drop_commodity_data_shape_and_customer_data() {
-    let c = Choices {
-        function_blocks: Some(vec![51, 1, 3, 4]),
-        ..Choices::default()
+fn any_kind_of_data_may_be_dropped_but_not_all() {
+    let keep = |fbs: Vec<u16>| {
+        narrow(
+            &scope(REQ),
+            &Choices {
+                function_blocks: Some(fbs),
+                ..Choices::default()
+            },
+            &policy(),
+        )
+        .map(|g| g.function_blocks)
     };
-    let g = narrow(&scope(REQ), &c, &policy()).unwrap();
-    assert_eq!(g.function_blocks, [1, 3, 4, 51]);
+    // Bills and commodities dropped.
+    assert_eq!(keep(vec![51, 1, 3, 4]).unwrap(), [1, 3, 4, 51]);
+    // Account details dropped (FB 51 and 54 are no longer implied).
+    assert_eq!(
+        keep(vec![1, 3, 4, 5, 10, 16]).unwrap(),
+        [1, 3, 4, 5, 10, 16]
+    );
+    // Usage dropped: bills alone.
+    assert_eq!(keep(vec![1, 3, 16]).unwrap(), [1, 3, 16]);
+    // Only structural blocks left: no data at all.
+    assert_eq!(
+        keep(vec![1, 3]).unwrap_err().kind(),
+        K::NoFunctionBlockChosen
+    );
+    // A request of structural blocks only is granted as it is.
+    let g = narrow(
+        &scope("FB=1_3;AdditionalScope=meters-all"),
+        &Choices::default(),
+        &policy(),
+    )
+    .unwrap();
+    assert_eq!(g.function_blocks, [1, 3]);
 }
 
 #[test]
@@ -53,16 +80,16 @@ fn function_block_errors() {
         K::FunctionBlockNotRequested(55)
     );
     assert_eq!(
-        kind(REQ, c(vec![1, 3, 5, 51])),
-        K::RequiredFunctionBlockDropped(4)
+        kind(REQ, c(vec![3, 4, 5, 51])),
+        K::RequiredFunctionBlockDropped(1)
     );
     assert_eq!(
         kind(REQ, c(vec![1, 4, 5, 51])),
         K::RequiredFunctionBlockDropped(3)
     );
     assert_eq!(
-        kind(REQ, c(vec![1, 3, 4])),
-        K::RequiredFunctionBlockDropped(51)
+        kind("FB=1_4_13_51;AdditionalScope=meters-all", c(vec![1, 4, 51])),
+        K::RequiredFunctionBlockDropped(13)
     );
     assert_eq!(
         kind("FB=5_10;AdditionalScope=meters-all", c(vec![])),
@@ -79,14 +106,35 @@ fn history() {
     let g = narrow(&scope(REQ), &c(31_536_000), &policy()).unwrap();
     assert_eq!(g.history_length, Some(31_536_000));
     assert_eq!(kind(REQ, c(63_072_001)), K::HistoryLonger);
-    // No requested history: the customer may set one.
-    let g = narrow(
-        &scope("FB=4;AdditionalScope=meters-all"),
-        &c(86_400),
-        &policy(),
-    )
-    .unwrap();
+    // No requested history: the default (2 years) is granted, or less.
+    let open = scope("FB=4;AdditionalScope=meters-all");
+    let g = narrow(&open, &Choices::default(), &policy()).unwrap();
+    assert_eq!(g.history_length, Some(63_072_000));
+    let g = narrow(&open, &c(86_400), &policy()).unwrap();
     assert_eq!(g.history_length, Some(86_400));
+    assert_eq!(
+        narrow(&open, &c(63_072_001), &policy()).unwrap_err().kind(),
+        K::HistoryLonger
+    );
+    // The utility's configured default.
+    let short = NarrowPolicy {
+        default_history_seconds: 31_536_000,
+        ..policy()
+    };
+    let g = narrow(&open, &Choices::default(), &short).unwrap();
+    assert!(g.to_string().contains("HistoryLength=31536000"));
+    // Under noedit the default is granted as it is.
+    let fixed = scope("FB=4;AdditionalScope=meters-all_noedit");
+    assert_eq!(
+        narrow(&fixed, &Choices::default(), &policy())
+            .unwrap()
+            .history_length,
+        Some(63_072_000)
+    );
+    assert_eq!(
+        narrow(&fixed, &c(86_400), &policy()).unwrap_err().kind(),
+        K::EditNotAllowed
+    );
 }
 
 #[test]
@@ -148,7 +196,7 @@ fn meter_rules() {
     assert_eq!(
         g.to_string(),
         format!(
-            "FB=4;AccountCollection=3;PreferredAuthEndDate={};AdditionalScope=meters-A1_meters-B2_meters-C3",
+            "FB=4;HistoryLength=63072000;AccountCollection=3;PreferredAuthEndDate={};AdditionalScope=meters-A1_meters-B2_meters-C3",
             NOW + DEFAULT_AUTHORIZATION_SECONDS
         )
     );
@@ -290,7 +338,7 @@ fn error_messages_are_plain_words() {
     let e = narrow(
         &scope(REQ),
         &Choices {
-            function_blocks: Some(vec![1, 3, 5, 51]),
+            function_blocks: Some(vec![1, 4, 5, 51]),
             ..Choices::default()
         },
         &policy(),
@@ -298,7 +346,10 @@ fn error_messages_are_plain_words() {
     .unwrap_err();
     assert_eq!(
         e.to_string(),
-        "\"Your energy usage readings, measured at regular intervals\" (Interval Metering) is required for this request and cannot be removed."
+        format!(
+            "\"{}\" (Connect My Data) is required for this request and cannot be removed.",
+            espi_scope::function_block(3).description_en
+        )
     );
 }
 
@@ -320,9 +371,9 @@ fn espi_scope_error(k: K) -> espi_scope::NarrowError {
             },
         ),
         K::RequiredFunctionBlockDropped(_) => (
-            "FB=4_5",
+            "FB=1_4_5",
             Choices {
-                function_blocks: Some(vec![5]),
+                function_blocks: Some(vec![4, 5]),
                 ..Choices::default()
             },
         ),

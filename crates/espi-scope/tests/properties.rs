@@ -1,7 +1,11 @@
 //! Property tests: writer round trip and idempotence, the parser never
 //! panics and keeps its spans inside the input, narrowing never widens.
 
-use espi_scope::narrow::{Choices, NarrowPolicy, effective_requested_end, narrow};
+use espi_scope::catalog::{Commodity, DataKind};
+use espi_scope::final_scope::{Custodian, MeterFacts, final_scope};
+use espi_scope::narrow::{
+    Choices, NarrowPolicy, effective_requested_end, effective_requested_history, narrow,
+};
 use espi_scope::{
     AdditionalScope, Duration, EspiScope, ExtraTerm, Frequency, MeterRequest, ScopeValue, parse,
 };
@@ -269,12 +273,38 @@ proptest! {
             // Function blocks: a non-empty subset.
             prop_assert!(!grant.function_blocks.is_empty());
             prop_assert!(grant.function_blocks.iter().all(|f| req.function_blocks.contains(f)));
-            // History: never longer; present if the request had it.
-            match (req.history_length, grant.history_length) {
-                (Some(r), Some(g)) => prop_assert!(g <= r),
-                (Some(_), None) => prop_assert!(false, "history dropped"),
-                _ => {}
+            // Structural and technical blocks stay; some data stays if asked.
+            prop_assert!(req.function_blocks.iter()
+                .filter(|f| DataKind::of(**f).is_none())
+                .all(|f| grant.function_blocks.contains(f)));
+            if req.function_blocks.iter().any(|f| DataKind::of(*f).is_some()) {
+                prop_assert!(grant.function_blocks.iter().any(|f| DataKind::of(*f).is_some()));
             }
+            // The final scope adds no kind of data the grant lacks, and
+            // commodity blocks only to granted usage.
+            let custodian = Custodian {
+                supported: keep.iter().enumerate().filter(|(_, k)| **k).map(|(i, _)| (i * 9 % 71) as u16).collect(),
+                meters: keep.iter().take(3).map(|k| MeterFacts {
+                    commodity: Some(if *k { Commodity::Electricity } else { Commodity::Gas }),
+                    interval_seconds: vec![900],
+                }).collect(),
+            };
+            let done = final_scope(&req, &grant, &custodian);
+            let kinds = |s: &EspiScope| {
+                let mut v: Vec<DataKind> = s.function_blocks.iter().filter_map(|f| DataKind::of(*f)).collect();
+                v.sort();
+                v.dedup();
+                v
+            };
+            prop_assert_eq!(kinds(&done), kinds(&grant));
+            prop_assert!(grant.function_blocks.iter().all(|f| done.function_blocks.contains(f)));
+            prop_assert!(done.function_blocks.iter()
+                .filter(|f| !grant.function_blocks.contains(f) && DataKind::of(**f).is_some())
+                .all(|f| Commodity::of_block(*f).is_some()));
+            prop_assert_eq!(done.to_string().parse::<EspiScope>().ok(), Some(done.clone()));
+            // History: explicit, never longer than asked (or the default).
+            let h = grant.history_length.expect("explicit history");
+            prop_assert!(h <= effective_requested_history(&req, &policy));
             // End date: explicit, in the future, never later; 0 only if asked.
             let g = grant.preferred_auth_end_date.expect("explicit end date");
             let r = effective_requested_end(&req, &policy);
@@ -308,7 +338,7 @@ proptest! {
                 let mut want = req.function_blocks.clone();
                 want.sort_unstable();
                 prop_assert_eq!(&grant.function_blocks, &want);
-                prop_assert_eq!(grant.history_length, req.history_length);
+                prop_assert_eq!(h, effective_requested_history(&req, &policy));
                 prop_assert_eq!(g, r);
             }
             // The grant is itself a valid scope that round-trips.

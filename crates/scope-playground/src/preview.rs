@@ -64,6 +64,7 @@ pub fn sample_context(scope: &str, client_id: &str, now: u64) -> Value {
         "scope_of_use": scope_of_use,
         "editable": !first.no_edit(),
         "default_end_date": now + 3 * 365 * 86_400,
+        "default_history_length": 2 * 365 * 86_400,
         "embed_origins": [],
         "sign_in": {"methods": ["password", "account_otp", "phone_otp", "email_otp"], "hint": null},
         "customer": {"display_name": SAMPLE_CUSTOMER, "meters": sample_meters(&first)},

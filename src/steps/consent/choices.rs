@@ -12,12 +12,13 @@ use crate::components::{Choice, Choices, Lines, Row};
 use crate::flow::{Flow, use_flow};
 use crate::i18n::M;
 
-/// "{x} (as requested)" for the first option.
-fn as_requested(flow: Flow, i: usize, text: String) -> String {
-    if i == 0 {
-        flow.f(M::AsRequested, &[("x", &text)])
-    } else {
-        text
+/// "{x} (as requested)" for the first option, or "{x} (standard)" when
+/// the request named none and the data custodian's default applies.
+fn as_requested(flow: Flow, i: usize, is_default: bool, text: String) -> String {
+    match (i, is_default) {
+        (0, false) => flow.f(M::AsRequested, &[("x", &text)]),
+        (0, true) => flow.f(M::AsDefault, &[("x", &text)]),
+        _ => text,
     }
 }
 
@@ -97,12 +98,17 @@ pub fn MeterChoice() -> impl IntoView {
 pub fn HistoryChoice() -> impl IntoView {
     let flow = use_flow();
     let c = use_choosing();
-    let (requested, options, editable) =
-        c.plan(|p| (p.requested.history_length, p.history_options(), p.editable));
-    let requested = requested?;
+    let (requested, options, editable, is_default) = c.plan(|p| {
+        (
+            p.history,
+            p.history_options(),
+            p.editable,
+            p.history_is_default(),
+        )
+    });
     if !(editable && options.len() > 1) {
         let row = view! { <Row key=flow.t(M::HistoryLegend) value=vec![history_text(flow, requested)] /> };
-        return Some(view! { <dl class="gbc-summary-list">{row}</dl> }.into_any());
+        return view! { <dl class="gbc-summary-list">{row}</dl> }.into_any();
     }
     let choices = options
         .iter()
@@ -110,28 +116,24 @@ pub fn HistoryChoice() -> impl IntoView {
         .map(|(i, h)| {
             Choice::new(
                 format!("history-{i}"),
-                as_requested(flow, i, history_text(flow, *h)),
+                as_requested(flow, i, is_default, history_text(flow, *h)),
                 h.to_string(),
             )
         })
         .collect();
-    Some(
-        view! {
-            <Choices
-                name="history"
-                radio=true
-                legend=flow.t(M::HistoryLegend)
-                choices=choices
-                checked=Callback::new(move |v: String| {
-                    c.sel.with(|s| s.history.map(|h| h.to_string()) == Some(v))
-                })
-                on_change=Callback::new(move |(v, _): (String, bool)| {
-                    c.sel.update(|s| s.history = v.parse().ok());
-                })
-            />
-        }
-        .into_any(),
-    )
+    view! {
+        <Choices
+            name="history"
+            radio=true
+            legend=flow.t(M::HistoryLegend)
+            choices=choices
+            checked=Callback::new(move |v: String| c.sel.with(|s| s.history.to_string() == v))
+            on_change=Callback::new(move |(v, _): (String, bool)| {
+                c.sel.update(|s| s.history = v.parse().unwrap_or(s.history));
+            })
+        />
+    }
+    .into_any()
 }
 
 /// Until when: radios (only earlier), or a read-only row.
@@ -139,7 +141,8 @@ pub fn HistoryChoice() -> impl IntoView {
 pub fn EndDateChoice() -> impl IntoView {
     let flow = use_flow();
     let c = use_choosing();
-    let (end, options, editable) = c.plan(|p| (p.end, p.end_options(), p.editable));
+    let (end, options, editable, is_default) =
+        c.plan(|p| (p.end, p.end_options(), p.editable, p.end_is_default()));
     if !(editable && options.len() > 1) {
         return view! {
             <dl class="gbc-summary-list">
@@ -154,7 +157,7 @@ pub fn EndDateChoice() -> impl IntoView {
         .map(|(i, e)| {
             Choice::new(
                 format!("end-{i}"),
-                as_requested(flow, i, end_text(flow, *e)),
+                as_requested(flow, i, is_default, end_text(flow, *e)),
                 e.to_string(),
             )
         })

@@ -2,10 +2,11 @@
 //! customer may make (only ever narrower), the exact summary, then
 //! "Authorize" or "Decline". One component per visible piece.
 //!
-//! Grouping follows the catalog's consent roles: base blocks are a note,
-//! data-shape blocks "would receive" lines, commodity blocks follow the
-//! meters chosen, customer-data blocks optional checkboxes, technical
-//! blocks only under "Technical details" (the only place with numbers).
+//! Grouping follows the scope library's catalog: structural blocks are an
+//! "always included" note, each kind of data (usage readings, bills and
+//! costs, account details) a checkbox the customer may untick, commodity
+//! blocks follow the meters chosen, technical blocks only under "Technical
+//! details" (the only place with numbers).
 
 mod choices;
 mod share;
@@ -20,8 +21,9 @@ use crate::api::Meter;
 use crate::components::{Heading, SubHeading};
 use crate::flow::{Busy, Failure, Step, use_flow};
 use crate::i18n::M;
-use crate::model::{Plan, Selection};
+use crate::model::{Defaults, Plan, Selection};
 use crate::steps::done::{DeclineButton, post_decision};
+pub use share::FIRST_KIND;
 
 /// The consent step's state: the plan read from the request, the
 /// customer's meters and the customer's current choices. Provided as
@@ -64,13 +66,12 @@ pub fn ConsentStep() -> impl IntoView {
         set_timeout(move || flow.go(Step::SignIn), std::time::Duration::ZERO);
         return ().into_any();
     };
-    let Some(plan) = Plan::new(
-        &ctx.scope,
-        ctx.editable,
-        ctx.now,
-        ctx.default_end_date,
-        &customer.meters,
-    ) else {
+    let defaults = Defaults {
+        now: ctx.now,
+        end_date: ctx.default_end_date,
+        history: ctx.default_history_length,
+    };
+    let Some(plan) = Plan::new(&ctx.scope, ctx.editable, defaults, &customer.meters) else {
         set_timeout(
             move || flow.fail(Failure::Server),
             std::time::Duration::ZERO,
@@ -93,6 +94,9 @@ pub fn ConsentStep() -> impl IntoView {
             return flow.error("", flow.t(M::MetersNone));
         }
         let s = choosing.sel.get_untracked();
+        if choosing.plan(|p| p.editable && !p.kinds.is_empty()) && s.kinds.is_empty() {
+            return flow.error(share::FIRST_KIND, flow.t(M::ErrNoData));
+        }
         if s.meters.is_empty() {
             return flow.error("meter-0", flow.t(M::ErrNoMeter));
         }

@@ -75,6 +75,7 @@ pub fn GrantSummary() -> impl IntoView {
     });
     let problem = move || match c.grant() {
         Err(e) if e.kind() == NarrowErrorKind::NoMeterChosen => flow.t(M::MetersHintChoose),
+        Err(e) if e.kind() == NarrowErrorKind::NoFunctionBlockChosen => flow.t(M::ErrNoData),
         Err(_) => flow.t(M::ErrDecision),
         Ok(_) => String::new(),
     };

@@ -31,14 +31,15 @@ pub use consent_e2e::widget::{
 };
 pub use espi_scope::catalog::{ConsentRole, role_of};
 pub use espi_scope::describe::{Lang, function_block_description};
+pub use espi_scope::final_scope::{Custodian, MeterFacts, final_scope};
 pub use espi_scope::{AdditionalScope, EspiScope};
 pub use fantoccini::Locator;
 pub use fantoccini::key::Key;
 
-/// What the third party asks for: base blocks (1, 4, 51), electricity
-/// intervals (5), a data-shape block (15), two optional customer-data
-/// blocks (56, 58), 15-minute and hourly intervals, two years of history,
-/// every meter, and its scope of use.
+/// What the third party asks for: the structural block 1, usage readings
+/// (4, electricity 5), bills (15), account details (51, 56, 58), 15-minute
+/// and hourly intervals, two years of history, every meter, and its scope
+/// of use.
 pub const SCOPE: &str = "FB=1_4_5_15_51_56_58;IntervalDuration=900_3600;HistoryLength=63072000;\
                      AdditionalScope=meters-all_sou-solar";
 

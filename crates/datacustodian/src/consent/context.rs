@@ -48,7 +48,8 @@ async fn context(
         .await?
         .ok_or_else(ApiError::server_error)?;
     let scope = parse_stored(&bound.request.scope).ok_or_else(ApiError::server_error)?;
-    let scope_of_use = scope.scope_of_use().and_then(|name| {
+    // Without a `sou-` item the client's scope of use named `default`.
+    let scope_of_use = Some(scope.scope_of_use().unwrap_or("default")).and_then(|name| {
         client
             .scopes_of_use
             .iter()
@@ -83,6 +84,7 @@ async fn context(
         }),
         editable: !scope.no_edit(),
         default_end_date: unix(now) + state.config().default_authorization_seconds,
+        default_history_length: state.config().default_history_seconds,
         embed_origins: client.frame_ancestors.clone(),
         sign_in: SignIn {
             methods: Method::ALL.to_vec(),

@@ -4,6 +4,7 @@
 //! The server recomputes the grant from the stored request and the choices
 //! with `espi_scope::narrow`; anything wider than the request, or any change
 //! under `noedit`, is refused (400) and the request stays pending. The
+//! authorization then holds the final scope (`espi_scope::final_scope`). The
 //! request accepts exactly one decision: the store marks it decided with
 //! `UPDATE … WHERE decided_at IS NULL` in the same transaction that stores
 //! the authorization and its code, so of concurrent decisions exactly one
@@ -20,7 +21,7 @@ use crate::customer_api::receipt;
 use crate::error::ApiError;
 use crate::oauth::redirect_with;
 use crate::oauth::token::authorization_record;
-use crate::scope::{DecisionChoices, narrow_decision, parse_stored};
+use crate::scope::{DecisionChoices, final_grant, parse_stored};
 use crate::security::secrets::{Purpose, new_secret};
 
 fn decided() -> ApiError {
@@ -70,18 +71,13 @@ pub async fn decide(
                 .ok_or_else(ApiError::not_signed_in)?;
             let requested = parse_stored(&req.scope).ok_or_else(ApiError::server_error)?;
             let meters = state.store().meters(&customer_id).await?;
-            let grant = narrow_decision(
-                &requested,
-                &DecisionChoices {
-                    function_blocks: b.function_blocks,
-                    history_length: b.history_length,
-                    end_date: b.end_date,
-                    meters: b.meters,
-                },
-                now,
-                meters.iter().map(|m| m.said.clone()).collect(),
-                state.config().default_authorization_seconds,
-            )?;
+            let choices = DecisionChoices {
+                function_blocks: b.function_blocks,
+                history_length: b.history_length,
+                end_date: b.end_date,
+                meters: b.meters,
+            };
+            let grant = final_grant(&state, &requested, &choices, &meters, now).await?;
             let client = state
                 .store()
                 .client(&req.client_id)

@@ -2,17 +2,9 @@
 //! window of readings, and which kinds of data (readings, bills, account
 //! details). Every ESPI data resource asks this before writing a byte.
 
-use espi_scope::{Duration, EspiScope};
+use espi_scope::{Commodity, DataKind, Duration, EspiScope};
 
 use crate::store::Authorization;
-
-/// Function blocks that grant interval readings (FB 4 and its commodity
-/// blocks).
-const USAGE_FBS: &[u16] = &[4, 5, 6, 7, 8, 9, 10, 11, 29];
-/// Function blocks of the "bills and costs" kind (FB 16 and its family).
-const BILL_FBS: &[u16] = &[12, 15, 16, 17, 27, 28];
-/// Function blocks of the "account details" kind (FB 51, 54-62, older 46).
-const CUSTOMER_FBS: &[u16] = &[46, 51, 54, 55, 56, 57, 58, 59, 60, 61, 62];
 
 /// The data an authorization grants at one instant.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,7 +40,14 @@ impl Grant {
     }
 
     fn from_scope(a: &Authorization, scope: &EspiScope, now: i64) -> Grant {
-        let has = |set: &[u16]| scope.function_blocks.iter().any(|f| set.contains(f));
+        // The kinds of data are the scope library's (`DataKind`), the same
+        // the customer ticked on the consent page.
+        let has = |kind: DataKind| {
+            scope
+                .function_blocks
+                .iter()
+                .any(|f| DataKind::of(*f) == Some(kind))
+        };
         let history = a
             .history_length
             .or(scope
@@ -71,11 +70,8 @@ impl Grant {
             .collect();
         let mut commodities = Vec::new();
         for fb in &scope.function_blocks {
-            let kind = match fb {
-                5..=8 => "electricity",
-                10 => "gas",
-                11 => "water",
-                _ => continue,
+            let Some(kind) = Commodity::of_block(*fb).map(Commodity::as_str) else {
+                continue;
             };
             if !commodities.contains(&kind) {
                 commodities.push(kind);
@@ -87,9 +83,9 @@ impl Grant {
             from: a.granted_at.saturating_sub(history),
             to,
             intervals: (!seconds.is_empty()).then_some(seconds),
-            usage: has(USAGE_FBS),
-            bills: has(BILL_FBS),
-            customer: has(CUSTOMER_FBS),
+            usage: has(DataKind::Usage),
+            bills: has(DataKind::Bills),
+            customer: has(DataKind::Account),
             bulk_id: scope.bulk_id.clone(),
         }
     }

@@ -16,7 +16,7 @@ use crate::AppState;
 use crate::consent::sign_in::{PasswordCheck, check_password_throttled};
 use crate::error::OAuthError;
 use crate::scope::{
-    DecisionChoices, fbs_within, narrow_decision, parse_request_scope, parse_stored,
+    DecisionChoices, fbs_within, final_grant, parse_request_scope, parse_stored,
     scope_error_description, within_registered,
 };
 use crate::security::limits::ClientIp;
@@ -345,28 +345,23 @@ async fn password(
         PasswordCheck::Busy => return Err(OAuthError::temporarily_unavailable()),
     };
     let now = state.now();
-    let meters: Vec<String> = state
-        .store()
-        .meters(&customer.customer_id)
-        .await?
-        .into_iter()
-        .map(|m| m.said)
-        .collect();
+    let meters = state.store().meters(&customer.customer_id).await?;
     let choices = match scope.meter_request() {
         espi_scope::MeterRequest::Unspecified => DecisionChoices {
-            meters: Some(meters.clone()),
+            meters: Some(meters.iter().map(|m| m.said.clone()).collect()),
             ..DecisionChoices::default()
         },
         _ => DecisionChoices::default(),
     };
-    let grant = narrow_decision(
-        &scope,
-        &choices,
-        now,
-        meters,
-        state.config().default_authorization_seconds,
-    )
-    .map_err(|e| OAuthError::invalid_scope(e.message))?;
+    let grant = final_grant(state, &scope, &choices, &meters, now)
+        .await
+        .map_err(|e| {
+            if e.status().is_server_error() {
+                OAuthError::server_error()
+            } else {
+                OAuthError::invalid_scope(e.message)
+            }
+        })?;
     let default_end = now + state.config().default_authorization_seconds as i64;
     let authorization = authorization_record(
         client,
@@ -393,14 +388,7 @@ pub fn authorization_record(
     now: i64,
     default_end: i64,
 ) -> Authorization {
-    let meters = grant
-        .additional_scope
-        .iter()
-        .filter_map(|a| match a {
-            espi_scope::AdditionalScope::Meter(s) => Some(s.clone()),
-            _ => None,
-        })
-        .collect();
+    let meters = crate::scope::granted_meters(grant);
     Authorization {
         authorization_id: new_id(),
         client_id: client.client_id.clone(),
