@@ -18,6 +18,7 @@ use super::extract::{ApiJson, Pending};
 use super::{Bound, current_session, customer_view, sign_in_session};
 use crate::AppState;
 use crate::error::ApiError;
+use crate::metrics::Outcome;
 use crate::security::csrf;
 use crate::security::headers::clear_session_cookie;
 use crate::security::limits::ClientIp;
@@ -151,6 +152,17 @@ pub async fn password(
     ip: ClientIp,
     Pending { bound, .. }: Pending,
     ApiJson(b): ApiJson<PasswordBody>,
+) -> Result<Response, ApiError> {
+    let r = password_sign_in(&state, ip, bound, b).await;
+    state.metrics().record_sign_in("password", Outcome::of(&r));
+    r
+}
+
+async fn password_sign_in(
+    state: &AppState,
+    ip: ClientIp,
+    bound: Bound,
+    b: PasswordBody,
 ) -> Result<Response, ApiError> {
     if b.username.len() > 256 || b.password.len() > 1024 {
         return Err(ApiError::invalid_request(

@@ -1,0 +1,547 @@
+//! The utility's own sign-in: upstream OpenID Connect providers.
+//!
+//! The flow, for a request bound to a consent session:
+//!
+//! 1. `POST /api/consent/requests/{id}/sign-in/sso/{provider}` (the
+//!    session's CSRF token, like every consent `POST`) stores a sign-in row
+//!    keyed by the hash of a fresh `state`, with a `nonce` and a PKCE S256
+//!    verifier, and answers the provider's authorization URL
+//!    ([`consent_api::SsoStart`]); the widget sends the top window there.
+//! 2. The provider sends the browser to `GET /consent/sso/callback`. The
+//!    session cookie is `SameSite=Strict`, so a navigation from the
+//!    provider's site does not carry it: the callback only answers a page
+//!    that moves on, from this site, to `GET /consent/sso/finish` with the
+//!    same query, which the cookie does come with.
+//! 3. The finish takes the row (single use: a replayed `state` finds
+//!    nothing), checks it is fresh and that this browser's session is the
+//!    one that started it, exchanges the code with the verifier, validates
+//!    the ID token (issuer, audience, signature against the provider's JWKS,
+//!    expiry, `nonce`) with the `openidconnect` crate, matches the
+//!    configured claim to one customer, signs the session in (rotating its
+//!    cookie, as a password does) and sends the browser back to the consent
+//!    page. A cancel, an unknown account or a failed check come back as
+//!    `?sso_error=` ([`consent_api::SsoError`]); a `state` that matches
+//!    nothing gets an error page.
+//!
+//! Discovery (`.well-known/openid-configuration`, with the JWKS) is read on
+//! first use and kept 10 minutes.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::time::{Duration, Instant};
+
+use axum::Json;
+use axum::extract::{Path, Query, RawQuery, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use base64::Engine as _;
+use consent_api::{SsoError, SsoStart};
+use openidconnect::core::{CoreClient, CoreProviderMetadata, CoreResponseType};
+use openidconnect::{
+    AuthenticationFlow, AuthorizationCode, ClientId, ClientSecret, CsrfToken, IssuerUrl, Nonce,
+    PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope,
+};
+use serde::Deserialize;
+
+use crate::AppState;
+use crate::consent::extract::Pending;
+use crate::consent::sign_in::count_request_attempt;
+use crate::consent::{current_session, sign_in_session};
+use crate::error::{ApiError, html_escape, html_page};
+use crate::metrics::Outcome;
+use crate::security::secrets::{Purpose, new_secret};
+use crate::store::{Customer, OidcLogin};
+
+/// How long a sign-in sent to a provider may take to come back.
+pub const LOGIN_LIFETIME: i64 = 600;
+/// How long a provider's discovery document (and JWKS) is kept.
+const DISCOVERY_TTL: Duration = Duration::from_secs(600);
+
+/// Which customer field the configured claim is compared with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AccountField {
+    /// The utility account number.
+    AccountNumber,
+    /// The login name.
+    Username,
+    /// The email address (only when the provider says `email_verified`).
+    Email,
+    /// The customer id itself.
+    CustomerId,
+}
+
+impl std::str::FromStr for AccountField {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "account-number" => Ok(AccountField::AccountNumber),
+            "username" => Ok(AccountField::Username),
+            "email" => Ok(AccountField::Email),
+            "customer-id" => Ok(AccountField::CustomerId),
+            other => Err(format!(
+                "match {other:?} is not account-number, username, email or customer-id"
+            )),
+        }
+    }
+}
+
+/// A client secret, never printed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(pub String);
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(..)")
+    }
+}
+
+/// One upstream OpenID Connect provider.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProviderConfig {
+    /// The id in URLs and in `auth-sso-{id}` (letters, digits, `_`).
+    pub id: String,
+    /// The name the widget shows ("Sign in with {name}").
+    pub name: String,
+    /// The issuer URL (discovery at `{issuer}/.well-known/openid-configuration`).
+    pub issuer: String,
+    /// Our client id there.
+    pub client_id: String,
+    /// Our client secret there.
+    pub client_secret: Secret,
+    /// Scopes asked for besides `openid`.
+    pub scopes: Vec<String>,
+    /// The ID token claim that names the customer's account (`sub`, or a
+    /// custom claim such as `account_number`).
+    pub claim: String,
+    /// The customer field the claim is compared with.
+    pub matches: AccountField,
+}
+
+impl ProviderConfig {
+    /// A provider with the defaults: named by its id, scope `openid`, the
+    /// `sub` claim matched against the account number.
+    pub fn new(id: &str, issuer: &str, client_id: &str, client_secret: &str) -> Self {
+        ProviderConfig {
+            id: id.to_string(),
+            name: id.to_string(),
+            issuer: issuer.to_string(),
+            client_id: client_id.to_string(),
+            client_secret: Secret(client_secret.to_string()),
+            scopes: Vec::new(),
+            claim: "sub".to_string(),
+            matches: AccountField::AccountNumber,
+        }
+    }
+
+    /// Reads `ID=ISSUER_URL[,key=value…]` (the `--oidc-provider` flag): keys
+    /// `client-id`, `client-secret-file`, `name`, `scopes` (space
+    /// separated), `claim`, `match`.
+    pub fn parse(spec: &str) -> Result<ProviderConfig, String> {
+        let mut parts = spec.split(',');
+        let head = parts.next().unwrap_or_default();
+        let (id, issuer) = head
+            .split_once('=')
+            .ok_or_else(|| format!("{spec:?} does not start with ID=ISSUER_URL"))?;
+        let mut p = ProviderConfig::new(id.trim(), issuer.trim(), "", "");
+        for kv in parts {
+            let (k, v) = kv
+                .split_once('=')
+                .ok_or_else(|| format!("{kv:?} is not key=value"))?;
+            let v = v.trim();
+            match k.trim() {
+                "client-id" => p.client_id = v.to_string(),
+                "client-secret-file" => {
+                    let s = std::fs::read_to_string(v)
+                        .map_err(|e| format!("client-secret-file {v}: {e}"))?;
+                    p.client_secret = Secret(s.trim().to_string());
+                }
+                "name" => p.name = v.to_string(),
+                "scopes" => p.scopes = v.split_whitespace().map(str::to_string).collect(),
+                "claim" => p.claim = v.to_string(),
+                "match" => p.matches = v.parse()?,
+                other => {
+                    return Err(format!(
+                        "unknown key {other:?} (client-id, client-secret-file, name, scopes, \
+                         claim, match)"
+                    ));
+                }
+            }
+        }
+        p.check()?;
+        Ok(p)
+    }
+
+    /// Checks the settings: an id fit for URLs, an http(s) issuer, a client
+    /// id and secret, a claim.
+    pub fn check(&self) -> Result<(), String> {
+        let id = &self.id;
+        if id.is_empty()
+            || id.len() > 32
+            || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        {
+            return Err(format!(
+                "provider id {id:?} must be 1-32 letters, digits or _"
+            ));
+        }
+        match url::Url::parse(&self.issuer) {
+            Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => {}
+            _ => {
+                return Err(format!(
+                    "{id}: issuer {:?} is not an http(s) URL",
+                    self.issuer
+                ));
+            }
+        }
+        if self.client_id.is_empty() {
+            return Err(format!("{id}: client-id is missing"));
+        }
+        if self.client_secret.0.is_empty() {
+            return Err(format!(
+                "{id}: the client secret is missing (client-secret-file)"
+            ));
+        }
+        if self.claim.is_empty() {
+            return Err(format!("{id}: claim is empty"));
+        }
+        Ok(())
+    }
+}
+
+/// The providers' discovery documents, read on first use.
+#[derive(Debug, Default)]
+pub struct Discovery {
+    cache: tokio::sync::Mutex<HashMap<String, (Instant, CoreProviderMetadata)>>,
+}
+
+/// The HTTP client for the providers: no redirects (a token request must not
+/// be sent on elsewhere), bounded time.
+fn http_client() -> Result<reqwest::Client, String> {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(10))
+        .build()
+        .map_err(|e| e.to_string())
+}
+
+impl Discovery {
+    async fn metadata(&self, p: &ProviderConfig) -> Result<CoreProviderMetadata, String> {
+        let mut cache = self.cache.lock().await;
+        if let Some((at, m)) = cache.get(&p.id)
+            && at.elapsed() < DISCOVERY_TTL
+        {
+            return Ok(m.clone());
+        }
+        let issuer = IssuerUrl::new(p.issuer.clone()).map_err(|e| e.to_string())?;
+        let m = CoreProviderMetadata::discover_async(issuer, &http_client()?)
+            .await
+            .map_err(|e| format!("discovery of {}: {e}", p.issuer))?;
+        cache.insert(p.id.clone(), (Instant::now(), m.clone()));
+        Ok(m)
+    }
+
+    /// Forgets a provider's document (its keys may have rotated).
+    async fn forget(&self, id: &str) {
+        self.cache.lock().await.remove(id);
+    }
+}
+
+fn provider<'a>(state: &'a AppState, id: &str) -> Option<&'a ProviderConfig> {
+    state.config().oidc_providers.iter().find(|p| p.id == id)
+}
+
+/// Our redirect URI at every provider.
+pub fn redirect_uri(state: &AppState) -> String {
+    state.url("/consent/sso/callback")
+}
+
+fn client(
+    state: &AppState,
+    p: &ProviderConfig,
+    m: CoreProviderMetadata,
+) -> Result<
+    openidconnect::core::CoreClient<
+        openidconnect::EndpointSet,
+        openidconnect::EndpointNotSet,
+        openidconnect::EndpointNotSet,
+        openidconnect::EndpointNotSet,
+        openidconnect::EndpointMaybeSet,
+        openidconnect::EndpointMaybeSet,
+    >,
+    String,
+> {
+    Ok(CoreClient::from_provider_metadata(
+        m,
+        ClientId::new(p.client_id.clone()),
+        Some(ClientSecret::new(p.client_secret.0.clone())),
+    )
+    .set_redirect_uri(RedirectUrl::new(redirect_uri(state)).map_err(|e| e.to_string())?))
+}
+
+fn unknown_provider() -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "unknown_provider",
+        "no such sign-in provider",
+    )
+}
+
+/// `POST /api/consent/requests/{request_id}/sign-in/sso/{provider}`.
+pub async fn start(
+    State(state): State<AppState>,
+    Path((request_id, provider_id)): Path<(String, String)>,
+    Pending { bound, now }: Pending,
+) -> Result<Json<SsoStart>, ApiError> {
+    let p = provider(&state, &provider_id).ok_or_else(unknown_provider)?;
+    count_request_attempt(&state, &bound).await?;
+    let m = state.discovery().metadata(p).await.map_err(|e| {
+        tracing::error!(provider = %p.id, error = %e, "OpenID Connect discovery failed");
+        state.metrics().record_sign_in("sso", Outcome::Error);
+        ApiError::new(
+            StatusCode::BAD_GATEWAY,
+            "provider_unavailable",
+            "the sign-in service cannot be reached; try again later or sign in another way",
+        )
+    })?;
+    let c = client(&state, p, m).map_err(|e| {
+        tracing::error!(provider = %p.id, error = %e, "OpenID Connect client");
+        ApiError::server_error()
+    })?;
+    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+    let mut req = c
+        .authorize_url(
+            AuthenticationFlow::<CoreResponseType>::AuthorizationCode,
+            || CsrfToken::new(new_secret()),
+            || Nonce::new(new_secret()),
+        )
+        .set_pkce_challenge(challenge);
+    for s in &p.scopes {
+        req = req.add_scope(Scope::new(s.clone()));
+    }
+    let (url, csrf, nonce) = req.url();
+    state
+        .store()
+        .create_oidc_login(&OidcLogin {
+            state_hash: state.key().hash(Purpose::OidcState, csrf.secret()),
+            provider_id: p.id.clone(),
+            request_key: bound.request.request_key.clone(),
+            request_id,
+            session_id: bound.session.session_id.clone(),
+            nonce: nonce.secret().clone(),
+            pkce_verifier: verifier.secret().clone(),
+            created_at: now,
+            expires_at: now + LOGIN_LIFETIME,
+        })
+        .await?;
+    Ok(Json(SsoStart {
+        redirect_to: url.to_string(),
+    }))
+}
+
+/// `GET /consent/sso/callback`: a page that moves on, from this site, to
+/// `/consent/sso/finish` with the same query (so the `SameSite=Strict`
+/// session cookie comes along). No script: a meta refresh and a link.
+pub async fn callback(RawQuery(query): RawQuery) -> Response {
+    let target = format!("/consent/sso/finish?{}", query.unwrap_or_default());
+    let t = html_escape(&target);
+    let body = format!(
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta http-equiv=\"refresh\" content=\"0;url={t}\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>Signing you in</title></head><body><main><h1>Signing you in</h1>\
+         <p><a href=\"{t}\">Continue</a></p></main></body></html>\n"
+    );
+    (
+        [
+            (header::CACHE_CONTROL, "no-store"),
+            (header::REFERRER_POLICY, "no-referrer"),
+        ],
+        Html(body),
+    )
+        .into_response()
+}
+
+/// The query of the provider's answer.
+#[derive(Debug, Deserialize)]
+pub struct Answer {
+    state: Option<String>,
+    code: Option<String>,
+    error: Option<String>,
+}
+
+/// A finish that cannot be tied to a sign-in this browser started.
+fn refused_page(why: &str) -> Response {
+    tracing::warn!(why, "OpenID Connect callback refused");
+    let body = html_page(
+        "Error: this sign-in cannot be completed",
+        "<h1>This sign-in cannot be completed</h1><p>The link is not valid, has expired or \
+         was already used, or it was opened in another browser.</p><p>Go back to the \
+         application that sent you here and start again.</p>",
+    );
+    (
+        StatusCode::BAD_REQUEST,
+        [(header::CACHE_CONTROL, "no-store")],
+        Html(body),
+    )
+        .into_response()
+}
+
+/// The consent page of `request_id`, with an error when there is one.
+fn back_to_consent(state: &AppState, request_id: &str, error: Option<SsoError>) -> String {
+    let page = &state.config().consent_page;
+    let sep = if page.contains('?') { '&' } else { '?' };
+    let mut url = format!("{page}{sep}request={request_id}");
+    if let Some(e) = error {
+        url.push_str("&sso_error=");
+        url.push_str(e.as_str());
+    }
+    url
+}
+
+/// `GET /consent/sso/finish`.
+pub async fn finish(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(answer): Query<Answer>,
+) -> Response {
+    let Some(raw_state) = answer.state.filter(|s| !s.is_empty() && s.len() <= 256) else {
+        return refused_page("no state");
+    };
+    let hash = state.key().hash(Purpose::OidcState, &raw_state);
+    let login = match state.store().take_oidc_login(&hash).await {
+        Ok(Some(l)) => l,
+        Ok(None) => return refused_page("unknown or used state"),
+        Err(e) => return ApiError::from(e).into_response(),
+    };
+    if login.expires_at <= state.now() {
+        return refused_page("expired state");
+    }
+    let session = match current_session(&state, &headers).await {
+        Ok(Some(s)) if s.session_id == login.session_id => s,
+        Ok(_) => return refused_page("another browser session"),
+        Err(e) => return e.into_response(),
+    };
+    let outcome = complete(&state, &login, &session, answer.code, answer.error).await;
+    let (result, cookie) = match outcome {
+        Ok(cookie) => (Outcome::Success, Some(cookie)),
+        Err(e) => {
+            let o = match e {
+                SsoError::Failed => Outcome::Error,
+                _ => Outcome::Failure,
+            };
+            state.metrics().record_sign_in("sso", o);
+            let to = back_to_consent(&state, &login.request_id, Some(e));
+            return Redirect::to(&to).into_response();
+        }
+    };
+    state.metrics().record_sign_in("sso", result);
+    let mut resp = Redirect::to(&back_to_consent(&state, &login.request_id, None)).into_response();
+    if let Some(c) = cookie {
+        resp.headers_mut().insert(header::SET_COOKIE, c);
+    }
+    resp
+}
+
+/// The code exchange, the ID token checks and the account match; the
+/// session's new cookie.
+async fn complete(
+    state: &AppState,
+    login: &OidcLogin,
+    session: &crate::store::Session,
+    code: Option<String>,
+    error: Option<String>,
+) -> Result<axum::http::HeaderValue, SsoError> {
+    let failed = |what: &str, e: &dyn fmt::Display| {
+        tracing::warn!(provider = %login.provider_id, error = %e, "OpenID Connect: {what}");
+        SsoError::Failed
+    };
+    if let Some(e) = error {
+        tracing::info!(provider = %login.provider_id, error = %e, "provider answered an error");
+        return Err(if e == "access_denied" {
+            SsoError::Cancelled
+        } else {
+            SsoError::Failed
+        });
+    }
+    let code = code
+        .filter(|c| !c.is_empty())
+        .ok_or_else(|| failed("answer", &"no code"))?;
+    let p =
+        provider(state, &login.provider_id).ok_or_else(|| failed("config", &"provider gone"))?;
+    let m = state
+        .discovery()
+        .metadata(p)
+        .await
+        .map_err(|e| failed("discovery", &e))?;
+    let c = client(state, p, m).map_err(|e| failed("client", &e))?;
+    let http = http_client().map_err(|e| failed("http client", &e))?;
+    let tokens = c
+        .exchange_code(AuthorizationCode::new(code))
+        .map_err(|e| failed("token endpoint", &e))?
+        .set_pkce_verifier(PkceCodeVerifier::new(login.pkce_verifier.clone()))
+        .request_async(&http)
+        .await
+        .map_err(|e| failed("code exchange", &e))?;
+    let id_token = openidconnect::TokenResponse::id_token(&tokens)
+        .ok_or_else(|| failed("token response", &"no id_token"))?;
+    let verified = id_token.claims(&c.id_token_verifier(), &Nonce::new(login.nonce.clone()));
+    if let Err(e) = verified {
+        // The keys may have rotated: read them again next time.
+        state.discovery().forget(&p.id).await;
+        return Err(failed("ID token", &e));
+    }
+    // Signature, issuer, audience, expiry and nonce are checked: read the
+    // claim from the same token's payload (custom claims included).
+    let claims = payload(&id_token.to_string()).ok_or_else(|| failed("ID token", &"payload"))?;
+    let customer = match_customer(state, p, &claims)
+        .await
+        .map_err(|e| failed("store", &e.0))?
+        .ok_or(SsoError::UnknownAccount)?;
+    sign_in_session(state, session, &customer.customer_id)
+        .await
+        .map_err(|_| failed("session", &"sign in"))
+}
+
+/// The JSON payload of a compact JWS (already verified by the caller).
+fn payload(jwt: &str) -> Option<serde_json::Map<String, serde_json::Value>> {
+    let part = jwt.split('.').nth(1)?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(part.trim_end_matches('='))
+        .ok()?;
+    serde_json::from_slice(&bytes).ok()
+}
+
+/// The one customer the configured claim names; none when it is missing,
+/// matches nobody or more than one customer, or is an email the provider
+/// has not verified.
+async fn match_customer(
+    state: &AppState,
+    p: &ProviderConfig,
+    claims: &serde_json::Map<String, serde_json::Value>,
+) -> Result<Option<Customer>, crate::store::StoreError> {
+    let value = match claims.get(&p.claim) {
+        Some(serde_json::Value::String(s)) if !s.is_empty() && s.len() <= 256 => s.clone(),
+        Some(serde_json::Value::Number(n)) => n.to_string(),
+        _ => return Ok(None),
+    };
+    let store = state.store();
+    let found = match p.matches {
+        AccountField::AccountNumber => store.customers_by_account(&value).await?,
+        AccountField::Email => {
+            if claims.get("email_verified") != Some(&serde_json::Value::Bool(true)) {
+                return Ok(None);
+            }
+            store.customers_by_email(&value).await?
+        }
+        AccountField::Username => store
+            .customer_by_username(&value)
+            .await?
+            .into_iter()
+            .collect(),
+        AccountField::CustomerId => store.customer(&value).await?.into_iter().collect(),
+    };
+    Ok(match <[Customer; 1]>::try_from(found) {
+        Ok([c]) => Some(c),
+        Err(_) => None,
+    })
+}
