@@ -99,7 +99,7 @@ impl fmt::Debug for Secret {
 /// One upstream OpenID Connect provider.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProviderConfig {
-    /// The id in URLs and in `auth-sso-{id}` (letters, digits, `_`).
+    /// The id in URLs and in `auth-sso-{id}` (letters, digits, `-`).
     pub id: String,
     /// The name the widget shows ("Sign in with {name}").
     pub name: String,
@@ -178,10 +178,11 @@ impl ProviderConfig {
         let id = &self.id;
         if id.is_empty()
             || id.len() > 32
-            || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+            || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
         {
+            // `_` separates the items of `AdditionalScope` (`auth-sso-{id}`).
             return Err(format!(
-                "provider id {id:?} must be 1-32 letters, digits or _"
+                "provider id {id:?} must be 1-32 letters, digits or -"
             ));
         }
         match url::Url::parse(&self.issuer) {
@@ -481,7 +482,7 @@ async fn complete(
         .set_pkce_verifier(PkceCodeVerifier::new(login.pkce_verifier.clone()))
         .request_async(&http)
         .await
-        .map_err(|e| failed("code exchange", &e))?;
+        .map_err(|e| failed("code exchange", &error_chain(&e)))?;
     let id_token = openidconnect::TokenResponse::id_token(&tokens)
         .ok_or_else(|| failed("token response", &"no id_token"))?;
     let verified = id_token.claims(&c.id_token_verifier(), &Nonce::new(login.nonce.clone()));
@@ -500,6 +501,18 @@ async fn complete(
     sign_in_session(state, session, &customer.customer_id)
         .await
         .map_err(|_| failed("session", &"sign in"))
+}
+
+/// An error with its causes (the token request's own message is terse).
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        s.push_str(": ");
+        s.push_str(&c.to_string());
+        cause = c.source();
+    }
+    s
 }
 
 /// The JSON payload of a compact JWS (already verified by the caller).
