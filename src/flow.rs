@@ -388,17 +388,23 @@ impl Flow {
         else {
             return;
         };
-        if !crate::model::is_web_url(&url) {
+        self.go_to(&url);
+    }
+
+    /// Sends the browser to `url` (http(s) only): the top window when
+    /// framed, else this one.
+    pub fn go_to(&self, url: &str) {
+        if !crate::model::is_web_url(url) {
             return;
         }
         if self.framed() {
             if let Some(top) = window().top().ok().flatten() {
-                let _ = top.location().set_href(&url);
+                let _ = top.location().set_href(url);
             }
             return;
         }
         if let Some(nav) = self.env(|e| e.navigate.clone()) {
-            nav(&url);
+            nav(url);
         }
     }
 

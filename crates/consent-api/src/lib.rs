@@ -183,6 +183,13 @@ pub enum SsoError {
 }
 
 impl SsoError {
+    /// Every reason.
+    pub const ALL: [SsoError; 3] = [
+        SsoError::Cancelled,
+        SsoError::UnknownAccount,
+        SsoError::Failed,
+    ];
+
     /// The API spelling.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -508,6 +515,8 @@ error_codes! {
     RequestAttemptsExhausted "request_attempts_exhausted" "This authorization request has used up its sign-in attempts; start again from the third party (429).";
     ServerBusy "server_busy" "The server is shedding load; wait `retry_after` (503).";
     ServerError "server_error" "The server failed (500).";
+    UnknownProvider "unknown_provider" "No such sign-in provider (404).";
+    ProviderUnavailable "provider_unavailable" "The utility's sign-in service cannot be reached (502).";
 }
 
 /// `Error`: the body of every consent API error.

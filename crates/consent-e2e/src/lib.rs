@@ -10,6 +10,8 @@
 //! - [`oauth`]: the third party with the `oauth2` crate (PKCE, state, code
 //!   exchange) and its Bearer call to the ESPI UsagePoint feed;
 //! - [`eventually`]: the one way to wait (a check polled until it holds);
+//! - [`oidc_provider`]: a real OpenID Connect provider (npm `oidc-provider`)
+//!   on a loopback port, for the utility's own sign-in;
 //! - [`widget`]: driving the widget like a customer (steps, labelled
 //!   fields, buttons) and recording its `gb-consent:*` events.
 //!
@@ -23,5 +25,6 @@ pub mod axe;
 pub mod browser;
 pub mod eventually;
 pub mod oauth;
+pub mod oidc_provider;
 pub mod server;
 pub mod widget;

@@ -1133,3 +1133,26 @@ async fn customer(cli: &Cli, c: &CustomerCommand) -> Result<(), Failure> {
     state.store().close().await;
     r
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_example_config_file_reads() {
+        let text = include_str!("../datacustodian.example.toml");
+        let f: FileSettings = toml::from_str(text).expect("datacustodian.example.toml");
+        let providers = f.oidc_provider.expect("an [[oidc-provider]]");
+        assert_eq!(providers[0].id, "utility");
+        assert_eq!(
+            providers[0].matches,
+            Some(crate::oidc::AccountField::AccountNumber)
+        );
+        assert!(f.sms_gateway_url.is_some());
+        assert_eq!(
+            f.purge_interval,
+            Some(60),
+            "keys after the tables stay top-level"
+        );
+    }
+}

@@ -558,3 +558,67 @@ async fn match_customer(
         Err(_) => None,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_provider_flag_reads_every_key() {
+        let dir = tempfile::tempdir().expect("dir");
+        let secret = dir.path().join("secret");
+        std::fs::write(&secret, "s3cret\n").expect("write");
+        let p = ProviderConfig::parse(&format!(
+            "utility=https://login.example,client-id=dc,client-secret-file={},\
+             name=Example Utility,scopes=profile account,claim=account_number,match=email",
+            secret.display()
+        ))
+        .expect("parse");
+        assert_eq!(p.id, "utility");
+        assert_eq!(p.issuer, "https://login.example");
+        assert_eq!(p.client_id, "dc");
+        assert_eq!(p.client_secret, Secret("s3cret".into()));
+        assert_eq!(p.name, "Example Utility");
+        assert_eq!(p.scopes, ["profile", "account"]);
+        assert_eq!(p.claim, "account_number");
+        assert_eq!(p.matches, AccountField::Email);
+        assert!(
+            !format!("{p:?}").contains("s3cret"),
+            "the secret is never printed"
+        );
+    }
+
+    #[test]
+    fn bad_provider_flags_name_the_problem() {
+        for (spec, needle) in [
+            ("utility", "ID=ISSUER_URL"),
+            ("a_b=https://x.example,client-id=c", "letters, digits or -"),
+            ("a=ftp://x.example,client-id=c", "not an http(s) URL"),
+            (
+                "a=https://x.example,client-id=c",
+                "client secret is missing",
+            ),
+            (
+                "a=https://x.example,client-id=c,match=phone",
+                "match \"phone\"",
+            ),
+            (
+                "a=https://x.example,client-id=c,client-secret-file=/nonexistent/x",
+                "/nonexistent/x",
+            ),
+        ] {
+            let e = ProviderConfig::parse(spec).expect_err(spec);
+            assert!(e.contains(needle), "{spec}: {e}");
+        }
+    }
+
+    #[test]
+    fn the_payload_of_a_compact_jws() {
+        let claims = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(br#"{"sub":"u1","account_number":"42"}"#);
+        let p = payload(&format!("e30.{claims}.sig")).expect("payload");
+        assert_eq!(p["account_number"], "42");
+        assert!(payload("not-a-jwt").is_none());
+        assert!(payload("a.!!!.c").is_none());
+    }
+}

@@ -8,78 +8,22 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+// The provider launcher the browser tests use too (std and serde_json only).
+#[path = "../../consent-e2e/src/oidc_provider.rs"]
+mod oidc_provider;
 
 use common::*;
 use datacustodian::oidc::{AccountField, ProviderConfig};
+use oidc_provider::{CLIENT_ID, CLIENT_SECRET, OidcProvider};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-const CLIENT_ID: &str = "datacustodian";
-const CLIENT_SECRET: &str = "a-test-only-client-secret-of-enough-length";
-
-/// The provider process; killed on drop.
-struct Provider {
-    child: Child,
-    issuer: String,
-}
-
-impl Drop for Provider {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Provider {
-    /// Starts `provider.mjs` for a DataCustodian at `public_url`, with
-    /// `alice` (account 1234567890, Alex's) and `stranger` (an account the
-    /// utility does not have).
-    fn start(public_url: &str) -> Provider {
-        let script = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../consent-e2e/oidc/provider.mjs"
-        );
-        let mut child = Command::new("node")
-            .arg(script)
-            .env("OIDC_CLIENT_ID", CLIENT_ID)
-            .env("OIDC_CLIENT_SECRET", CLIENT_SECRET)
-            .env(
-                "OIDC_REDIRECT_URI",
-                format!("{public_url}/consent/sso/callback"),
-            )
-            .env(
-                "OIDC_ACCOUNTS",
-                json!({
-                    "alice": {"account_number": "1234567890"},
-                    "stranger": {"account_number": "0000000001"},
-                })
-                .to_string(),
-            )
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("node (scripts/setup.sh installs oidc-provider with npm ci)");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("stdout"))
-            .read_line(&mut line)
-            .expect("provider output");
-        let issuer = line
-            .trim()
-            .strip_prefix("ISSUER ")
-            .unwrap_or_else(|| panic!("provider did not start: {line:?}"))
-            .to_string();
-        Provider { child, issuer }
-    }
-}
-
 /// A server with the provider `utility` configured (claim
 /// `account_number` against the account number).
-async fn server() -> (TestServer, Provider) {
+async fn server() -> (TestServer, OidcProvider) {
     let mut provider = None;
     let s = start_with(|c| {
-        let p = Provider::start(&c.public_url);
+        let p = OidcProvider::start(&c.public_url);
         let mut cfg = ProviderConfig::new("utility", &p.issuer, CLIENT_ID, CLIENT_SECRET);
         cfg.name = "Example Utility".into();
         cfg.scopes = vec!["account".into()];
