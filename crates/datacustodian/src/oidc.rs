@@ -36,10 +36,11 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use base64::Engine as _;
 use consent_api::{SsoError, SsoStart};
-use openidconnect::core::{CoreClient, CoreProviderMetadata, CoreResponseType};
+use openidconnect::core::{CoreClient, CoreIdToken, CoreProviderMetadata, CoreResponseType};
 use openidconnect::{
-    AuthenticationFlow, AuthorizationCode, ClientId, ClientSecret, CsrfToken, IssuerUrl, Nonce,
-    PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope,
+    AuthenticationFlow, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointMaybeSet,
+    EndpointNotSet, EndpointSet, IssuerUrl, Nonce, PkceCodeChallenge, PkceCodeVerifier,
+    RedirectUrl, Scope,
 };
 use serde::Deserialize;
 
@@ -256,27 +257,43 @@ pub fn redirect_uri(state: &AppState) -> String {
     state.url("/consent/sso/callback")
 }
 
+/// A client of a discovered provider (authorization and token endpoints
+/// known).
+type OidcClient = CoreClient<
+    EndpointSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointMaybeSet,
+    EndpointMaybeSet,
+>;
+
 fn client(
-    state: &AppState,
+    redirect_uri: String,
     p: &ProviderConfig,
     m: CoreProviderMetadata,
-) -> Result<
-    openidconnect::core::CoreClient<
-        openidconnect::EndpointSet,
-        openidconnect::EndpointNotSet,
-        openidconnect::EndpointNotSet,
-        openidconnect::EndpointNotSet,
-        openidconnect::EndpointMaybeSet,
-        openidconnect::EndpointMaybeSet,
-    >,
-    String,
-> {
+) -> Result<OidcClient, String> {
     Ok(CoreClient::from_provider_metadata(
         m,
         ClientId::new(p.client_id.clone()),
         Some(ClientSecret::new(p.client_secret.0.clone())),
     )
-    .set_redirect_uri(RedirectUrl::new(redirect_uri(state)).map_err(|e| e.to_string())?))
+    .set_redirect_uri(RedirectUrl::new(redirect_uri).map_err(|e| e.to_string())?))
+}
+
+/// The claims of an ID token that checks out: signed by one of the
+/// provider's keys (RS256), issued by it, for us (`aud`), not expired, with
+/// our `nonce`. The claims are read from the same token's payload, custom
+/// ones included.
+fn checked_claims(
+    c: &OidcClient,
+    token: &CoreIdToken,
+    nonce: &Nonce,
+) -> Result<serde_json::Map<String, serde_json::Value>, String> {
+    token
+        .claims(&c.id_token_verifier(), nonce)
+        .map_err(|e| e.to_string())?;
+    payload(&token.to_string()).ok_or_else(|| "the ID token's payload is not JSON".to_string())
 }
 
 fn unknown_provider() -> ApiError {
@@ -304,7 +321,7 @@ pub async fn start(
             "the sign-in service cannot be reached; try again later or sign in another way",
         )
     })?;
-    let c = client(&state, p, m).map_err(|e| {
+    let c = client(redirect_uri(&state), p, m).map_err(|e| {
         tracing::error!(provider = %p.id, error = %e, "OpenID Connect client");
         ApiError::server_error()
     })?;
@@ -474,7 +491,7 @@ async fn complete(
         .metadata(p)
         .await
         .map_err(|e| failed("discovery", &e))?;
-    let c = client(state, p, m).map_err(|e| failed("client", &e))?;
+    let c = client(redirect_uri(state), p, m).map_err(|e| failed("client", &e))?;
     let http = http_client().map_err(|e| failed("http client", &e))?;
     let tokens = c
         .exchange_code(AuthorizationCode::new(code))
@@ -485,15 +502,14 @@ async fn complete(
         .map_err(|e| failed("code exchange", &error_chain(&e)))?;
     let id_token = openidconnect::TokenResponse::id_token(&tokens)
         .ok_or_else(|| failed("token response", &"no id_token"))?;
-    let verified = id_token.claims(&c.id_token_verifier(), &Nonce::new(login.nonce.clone()));
-    if let Err(e) = verified {
-        // The keys may have rotated: read them again next time.
-        state.discovery().forget(&p.id).await;
-        return Err(failed("ID token", &e));
-    }
-    // Signature, issuer, audience, expiry and nonce are checked: read the
-    // claim from the same token's payload (custom claims included).
-    let claims = payload(&id_token.to_string()).ok_or_else(|| failed("ID token", &"payload"))?;
+    let claims = match checked_claims(&c, id_token, &Nonce::new(login.nonce.clone())) {
+        Ok(claims) => claims,
+        Err(e) => {
+            // The keys may have rotated: read them again next time.
+            state.discovery().forget(&p.id).await;
+            return Err(failed("ID token", &e));
+        }
+    };
     let customer = match_customer(state, p, &claims)
         .await
         .map_err(|e| failed("store", &e.0))?
@@ -609,6 +625,135 @@ mod tests {
         ] {
             let e = ProviderConfig::parse(spec).expect_err(spec);
             assert!(e.contains(needle), "{spec}: {e}");
+        }
+    }
+
+    mod id_token {
+        use std::sync::OnceLock;
+
+        use chrono::{Duration, Utc};
+        use openidconnect::core::{
+            CoreIdTokenClaims, CoreJwsSigningAlgorithm, CoreRsaPrivateSigningKey,
+            CoreSubjectIdentifierType,
+        };
+        use openidconnect::{
+            Audience, AuthUrl, EmptyAdditionalClaims, EmptyAdditionalProviderMetadata,
+            JsonWebKeyId, JsonWebKeySet, JsonWebKeySetUrl, PrivateSigningKey, ResponseTypes,
+            StandardClaims, SubjectIdentifier, TokenUrl,
+        };
+
+        use super::super::*;
+
+        const ISSUER: &str = "https://login.utility.example";
+        const NONCE: &str = "the-nonce-of-this-sign-in";
+
+        /// An RSA key in PKCS#1 PEM (`openssl genrsa -traditional`), one
+        /// per test binary.
+        fn pem(n: usize) -> &'static str {
+            static KEYS: OnceLock<[String; 2]> = OnceLock::new();
+            let gen_key = || {
+                let o = std::process::Command::new("openssl")
+                    .args(["genrsa", "-traditional", "2048"])
+                    .output()
+                    .expect("openssl (Debian's openssl package)");
+                String::from_utf8(o.stdout).expect("PEM")
+            };
+            &KEYS.get_or_init(|| [gen_key(), gen_key()])[n]
+        }
+
+        fn key(n: usize) -> CoreRsaPrivateSigningKey {
+            CoreRsaPrivateSigningKey::from_pem(pem(n), Some(JsonWebKeyId::new("k1".into())))
+                .expect("key")
+        }
+
+        /// Our client of a provider whose only key is `key(0)`.
+        fn our_client() -> OidcClient {
+            let m = CoreProviderMetadata::new(
+                IssuerUrl::new(ISSUER.into()).expect("issuer"),
+                AuthUrl::new(format!("{ISSUER}/auth")).expect("url"),
+                JsonWebKeySetUrl::new(format!("{ISSUER}/jwks")).expect("url"),
+                vec![ResponseTypes::new(vec![CoreResponseType::Code])],
+                vec![CoreSubjectIdentifierType::Public],
+                vec![CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256],
+                EmptyAdditionalProviderMetadata {},
+            )
+            .set_token_endpoint(Some(TokenUrl::new(format!("{ISSUER}/token")).expect("url")))
+            .set_jwks(JsonWebKeySet::new(vec![key(0).as_verification_key()]));
+            let p = ProviderConfig::new("utility", ISSUER, "datacustodian", "secret");
+            client("https://dc.example/consent/sso/callback".into(), &p, m).expect("client")
+        }
+
+        /// A token signed by `key(signer)` from `iss` for `aud`, expiring
+        /// `exp` seconds from now, with `nonce`.
+        fn token(signer: usize, iss: &str, aud: &str, exp: i64, nonce: &str) -> CoreIdToken {
+            let now = Utc::now();
+            let claims = CoreIdTokenClaims::new(
+                IssuerUrl::new(iss.into()).expect("issuer"),
+                vec![Audience::new(aud.into())],
+                now + Duration::seconds(exp),
+                now - Duration::seconds(60),
+                StandardClaims::new(SubjectIdentifier::new("alice".into())),
+                EmptyAdditionalClaims {},
+            )
+            .set_nonce(Some(Nonce::new(nonce.into())));
+            CoreIdToken::new(
+                claims,
+                &key(signer),
+                CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256,
+                None,
+                None,
+            )
+            .expect("sign")
+        }
+
+        fn check(t: &CoreIdToken) -> Result<String, String> {
+            checked_claims(&our_client(), t, &Nonce::new(NONCE.into()))
+                .map(|c| c["sub"].as_str().unwrap_or_default().to_string())
+        }
+
+        #[test]
+        fn a_good_token_is_read() {
+            assert_eq!(
+                check(&token(0, ISSUER, "datacustodian", 300, NONCE)).as_deref(),
+                Ok("alice")
+            );
+        }
+
+        #[test]
+        fn another_audience_is_refused() {
+            let e = check(&token(0, ISSUER, "another-client", 300, NONCE)).expect_err("aud");
+            assert!(e.contains("audience"), "{e}");
+        }
+
+        #[test]
+        fn an_expired_token_is_refused() {
+            let e = check(&token(0, ISSUER, "datacustodian", -1, NONCE)).expect_err("exp");
+            assert!(e.contains("expired"), "{e}");
+        }
+
+        #[test]
+        fn another_issuer_is_refused() {
+            let e = check(&token(
+                0,
+                "https://evil.example",
+                "datacustodian",
+                300,
+                NONCE,
+            ))
+            .expect_err("iss");
+            assert!(e.contains("issuer"), "{e}");
+        }
+
+        #[test]
+        fn another_nonce_is_refused() {
+            let e = check(&token(0, ISSUER, "datacustodian", 300, "replayed")).expect_err("nonce");
+            assert!(e.contains("nonce"), "{e}");
+        }
+
+        #[test]
+        fn a_token_signed_by_another_key_is_refused() {
+            let e = check(&token(1, ISSUER, "datacustodian", 300, NONCE)).expect_err("sig");
+            assert!(e.to_lowercase().contains("signature"), "{e}");
         }
     }
 
