@@ -527,20 +527,20 @@ async fn check_code(
     now: i64,
     b: VerifyBody,
 ) -> Result<Response, ApiError> {
-    let c = load_challenge(&state, &bound, challenge_id).await?;
-    count_request_attempt(&state, &bound).await?;
+    let c = load_challenge(state, &bound, challenge_id).await?;
+    count_request_attempt(state, &bound).await?;
     let cfg = state.config();
     let lock = i64::from(cfg.attempts_before_lock);
     let customer_key = c
         .customer_id
         .as_deref()
-        .map(|id| throttle_key(&state, "otp-customer", &[id]));
+        .map(|id| throttle_key(state, "otp-customer", &[id]));
     let attempt = state
         .store()
         .reserve_code_attempt(
             &c.challenge_id,
             now,
-            code_limit(&state),
+            code_limit(state),
             customer_key.as_deref(),
             Limit::per_window(
                 i64::from(cfg.otp_customer_max_failures),
@@ -588,7 +588,7 @@ async fn check_code(
         .collect();
     let right = code.len() == 6
         && code.bytes().all(|d| d.is_ascii_digit())
-        && ct_eq(&code_hash(&state, &c.challenge_id, &code), &c.code_hash);
+        && ct_eq(&code_hash(state, &c.challenge_id, &code), &c.code_hash);
     let customer_id = match (&c.customer_id, right) {
         (Some(id), true) => id.clone(),
         _ => {
@@ -603,7 +603,7 @@ async fn check_code(
             .attempts_left(lock - failures));
         }
     };
-    let (hash, cookie) = rotated_cookie(&state, &bound.session);
+    let (hash, cookie) = rotated_cookie(state, &bound.session);
     if !state
         .store()
         .use_challenge(
@@ -639,7 +639,7 @@ async fn check_code(
         .customer(&customer_id)
         .await?
         .ok_or_else(ApiError::server_error)?;
-    let mut resp = Json(customer_view(&state, &customer).await?).into_response();
+    let mut resp = Json(customer_view(state, &customer).await?).into_response();
     resp.headers_mut().insert(header::SET_COOKIE, cookie);
     Ok(resp)
 }

@@ -169,29 +169,29 @@ async fn password_sign_in(
             "username (256) or password (1024) is too long",
         ));
     }
-    count_request_attempt(&state, &bound).await?;
-    let customer =
-        match check_password_throttled(&state, b.username.trim(), &b.password, ip).await? {
-            PasswordCheck::Ok(c) => c,
-            PasswordCheck::Wrong => {
-                return Err(ApiError::new(
-                    StatusCode::UNAUTHORIZED,
-                    "invalid_credentials",
-                    "wrong username or password",
-                ));
-            }
-            PasswordCheck::Throttled(wait) => {
-                return Err(ApiError::new(
-                    StatusCode::TOO_MANY_REQUESTS,
-                    "too_many_attempts",
-                    "too many failed sign-ins; wait before trying again",
-                )
-                .retry_after(wait));
-            }
-            PasswordCheck::Busy => return Err(busy()),
-        };
-    let cookie = sign_in_session(&state, &bound.session, &customer.customer_id).await?;
-    let mut resp = Json(customer_view(&state, &customer).await?).into_response();
+    count_request_attempt(state, &bound).await?;
+    let customer = match check_password_throttled(state, b.username.trim(), &b.password, ip).await?
+    {
+        PasswordCheck::Ok(c) => c,
+        PasswordCheck::Wrong => {
+            return Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "invalid_credentials",
+                "wrong username or password",
+            ));
+        }
+        PasswordCheck::Throttled(wait) => {
+            return Err(ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_attempts",
+                "too many failed sign-ins; wait before trying again",
+            )
+            .retry_after(wait));
+        }
+        PasswordCheck::Busy => return Err(busy()),
+    };
+    let cookie = sign_in_session(state, &bound.session, &customer.customer_id).await?;
+    let mut resp = Json(customer_view(state, &customer).await?).into_response();
     resp.headers_mut().insert(header::SET_COOKIE, cookie);
     Ok(resp)
 }
