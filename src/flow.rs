@@ -199,6 +199,9 @@ pub struct Flow {
     pub post_to_parent: RwSignal<bool>,
     /// Whether `gb-consent:ready` was sent.
     pub ready_sent: StoredValue<bool>,
+    /// Set once the page's `sso_error` was shown or the request's
+    /// `auth-sso` followed: coming back to sign-in does neither again.
+    pub sso_handled: StoredValue<bool>,
     /// The widget's root element (events are dispatched on it and bubble
     /// to the host).
     pub root: NodeRef<leptos::html::Div>,
@@ -226,6 +229,7 @@ impl Flow {
             i18n: StoredValue::new(i18n),
             post_to_parent: RwSignal::new(false),
             ready_sent: StoredValue::new(false),
+            sso_handled: StoredValue::new(false),
             root: NodeRef::new(),
             env: StoredValue::new_local(env),
         }

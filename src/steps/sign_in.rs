@@ -5,8 +5,6 @@
 //! in). The `auth-*` hint of the request picks the method and prefills its
 //! value; `auth-sso-{id}` goes straight to that provider.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-
 use leptos::prelude::*;
 
 use crate::api::{ApiError, Customer, ErrorCode, Identify, IdentityProvider, Method, SsoError};
@@ -207,10 +205,6 @@ fn returned_sso_error() -> Option<SsoError> {
     SsoError::ALL.into_iter().find(|e| e.as_str() == value)
 }
 
-/// Set once the page's `sso_error` was shown or its `auth-sso` followed:
-/// coming back to this step later does neither again.
-static SSO_HANDLED: AtomicBool = AtomicBool::new(false);
-
 /// The sign-in step.
 #[component]
 pub fn SignInStep() -> impl IntoView {
@@ -262,7 +256,8 @@ pub fn SignInStep() -> impl IntoView {
             Err(errs) => flow.errors.set(errs),
         }
     };
-    if !SSO_HANDLED.swap(true, Ordering::Relaxed) {
+    if !flow.sso_handled.get_value() {
+        flow.sso_handled.set_value(true);
         match returned_sso_error() {
             Some(e) => flow.error(
                 "",
