@@ -372,3 +372,38 @@ async fn auth_sso_in_the_scope_names_the_provider_to_go_to() {
     let (_, ctx) = b.context(&rid).await;
     assert_eq!(ctx["sign_in"]["sso"], Value::Null, "{ctx}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn parallel_callbacks_with_one_state_sign_in_once() {
+    let (s, _p) = server().await;
+    let b = s.browser();
+    let (rid, _, url, page) = to_login(&s, &b).await;
+    let callback = log_in(&b, &url, &page, "alice").await;
+    let finish_url = callback.replace("/consent/sso/callback?", "/consent/sso/finish?");
+    let mut tasks = Vec::new();
+    for _ in 0..8 {
+        let http = b.http.clone();
+        let u = finish_url.clone();
+        tasks.push(tokio::spawn(async move {
+            http.get(&u).send().await.expect("finish").status()
+        }));
+    }
+    let mut statuses = Vec::new();
+    for t in tasks {
+        statuses.push(t.await.expect("task"));
+    }
+    let won = statuses
+        .iter()
+        .filter(|st| **st == StatusCode::SEE_OTHER)
+        .count();
+    assert_eq!(won, 1, "{statuses:?}");
+    assert_eq!(
+        statuses
+            .iter()
+            .filter(|st| **st == StatusCode::BAD_REQUEST)
+            .count(),
+        7,
+        "{statuses:?}"
+    );
+    assert_eq!(signed_in_as(&b, &rid).await.as_deref(), Some("Alex Rivera"));
+}
