@@ -248,3 +248,101 @@ async fn a_long_retry_after_or_no_gateway_gives_up() {
         "datacustodian_codes_failed_total{channel=\"sms\"} 1"
     ));
 }
+
+/// `datacustodian serve` with the `--sms-*` flags and `--demo`: a code asked
+/// for by SMS goes to the gateway (in the background, as in production),
+/// an emailed one to the outbox; the gateway got the token from its file.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_sends_text_messages_through_the_configured_gateway() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+
+    let (url, got) = gateway(Arc::new(|_| (201, None, Duration::ZERO))).await;
+    let dir = tempfile::tempdir().expect("dir");
+    let token = dir.path().join("sms-token");
+    std::fs::write(&token, "token-xyz\n").expect("token file");
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        l.local_addr().expect("addr").port()
+    };
+    let base = format!("http://127.0.0.1:{port}");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_datacustodian"))
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--demo"])
+        .arg("--database")
+        .arg(format!(
+            "sqlite://{}",
+            dir.path().join("dc.sqlite").display()
+        ))
+        .args(["--sms-gateway-url", &url, "--sms-account-sid", "AC123"])
+        .arg("--sms-auth-token-file")
+        .arg(&token)
+        .args(["--sms-from", "+15550009999", "--assets"])
+        .arg(dir.path())
+        .env_remove("DATACUSTODIAN_DATABASE_URL")
+        .env_remove("DATACUSTODIAN_KEY_FILE")
+        .env_remove("DATACUSTODIAN_OTP_OUTBOX")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("spawn the binary");
+    let mut banner = String::new();
+    for line in BufReader::new(child.stdout.take().expect("stdout")).lines() {
+        let line = line.expect("line");
+        banner.push_str(&line);
+        banner.push('\n');
+        if line.starts_with("Metadata:") {
+            break;
+        }
+    }
+    let outbox = dir.path().join("dc.sqlite.otp-outbox.jsonl");
+    assert!(
+        banner.contains(&outbox.display().to_string()),
+        "--demo names its outbox: {banner}"
+    );
+    let authorize = banner
+        .lines()
+        .map(str::trim)
+        .find(|l| l.starts_with(&format!("{base}/oauth/authorize?")))
+        .expect("the printed authorization URL")
+        .to_string();
+    let b = Browser::new(&base);
+    let rid = b.start(&authorize).await;
+    let csrf = b.csrf(&rid).await;
+    for (identify, channel) in [
+        (json!({"phone": "+15555550100"}), "sms"),
+        (json!({"email": "alex@example.com"}), "email"),
+    ] {
+        let (st, body) = b
+            .post(
+                &format!("/api/consent/requests/{rid}/sign-in/otp"),
+                Some(&csrf),
+                json!({"identify": identify, "channel": channel}),
+            )
+            .await;
+        assert_eq!(st, StatusCode::CREATED, "{channel}: {body}");
+    }
+    // Delivery runs in the background: wait for it.
+    let arrived = async {
+        for _ in 0..100 {
+            if !got.lock().expect("lock").is_empty() && outbox.exists() {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        false
+    }
+    .await;
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(
+        arrived,
+        "the SMS reached the gateway and the email the outbox"
+    );
+    let got = got.lock().expect("lock").clone();
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(got[0].auth, "Basic QUMxMjM6dG9rZW4teHl6");
+    let lines = std::fs::read_to_string(&outbox).expect("outbox");
+    assert_eq!(lines.lines().count(), 1, "{lines}");
+    assert!(lines.contains("\"channel\":\"email\""), "{lines}");
+}
