@@ -407,3 +407,38 @@ async fn parallel_callbacks_with_one_state_sign_in_once() {
     );
     assert_eq!(signed_in_as(&b, &rid).await.as_deref(), Some("Alex Rivera"));
 }
+
+#[tokio::test]
+async fn an_unreachable_provider_is_a_clear_502() {
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        l.local_addr().expect("addr")
+    };
+    let s = start_with(|c| {
+        c.oidc_providers = vec![ProviderConfig::new(
+            "utility",
+            &format!("http://{closed}"),
+            CLIENT_ID,
+            CLIENT_SECRET,
+        )];
+    })
+    .await;
+    let b = s.browser();
+    let rid = b.start(&s.seed.authorization_url).await;
+    let csrf = b.csrf(&rid).await;
+    let (st, body) = b
+        .post(
+            &format!("/api/consent/requests/{rid}/sign-in/sso/utility"),
+            Some(&csrf),
+            json!({}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::BAD_GATEWAY, "{body}");
+    assert_eq!(body["error"], "provider_unavailable");
+    assert!(
+        s.state
+            .metrics()
+            .render()
+            .contains("datacustodian_sign_ins_total{method=\"sso\",outcome=\"error\"} 1")
+    );
+}
