@@ -5,11 +5,9 @@
 // Settings come from the environment:
 //   OIDC_CLIENT_ID, OIDC_CLIENT_SECRET, OIDC_REDIRECT_URI  the DataCustodian
 //   OIDC_ACCOUNTS   JSON: {"login": {"account_number": "…", "email": "…"}}
-//   OIDC_ID_TOKEN_TTL  ID token lifetime in seconds (default 3600)
 // Prints `ISSUER http://127.0.0.1:PORT` once it listens.
 
 import http from 'node:http';
-import Provider from 'oidc-provider';
 
 const env = (name) => {
   const v = process.env[name];
@@ -23,6 +21,8 @@ const env = (name) => {
 // stdout carries only the ISSUER line (the test stops reading it after
 // that); the provider's development-mode notices are not for the test log.
 console.log = console.info = console.warn = () => {};
+// Imported after that: its notices are printed as it loads.
+const { default: Provider } = await import('oidc-provider');
 
 const accounts = JSON.parse(process.env.OIDC_ACCOUNTS || '{}');
 const server = http.createServer();
@@ -46,7 +46,6 @@ server.listen(0, '127.0.0.1', () => {
     conformIdTokenClaims: false,
     pkce: { required: () => true },
     cookies: { keys: ['test-only-cookie-key'] },
-    ttl: { IdToken: Number(process.env.OIDC_ID_TOKEN_TTL || 3600) },
     features: { devInteractions: { enabled: true } },
     async findAccount(ctx, id) {
       const claims = accounts[id];
