@@ -53,7 +53,8 @@ if [[ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $wb" ]]; then
   cargo install wasm-bindgen-cli --version "$wb"
 fi
 
-# npm tools pinned by package-lock.json: wasm-opt 132 (binaryen) and axe-core.
+# npm tools pinned by package-lock.json: wasm-opt 132 (binaryen), axe-core and
+# oidc-provider (the OpenID Connect provider the sign-in tests run on loopback).
 stamp="node_modules/.setup-stamp"
 want="$(sha256sum package-lock.json | cut -d' ' -f1)"
 if [[ "$(cat "$stamp" 2>/dev/null)" != "$want" ]]; then

@@ -14,7 +14,8 @@ use std::rc::Rc;
 
 pub use consent_api::{
     Channel, ConsentContext, Customer, Decision, DecisionKind, DecisionResult, ErrorCode, Identify,
-    Meter, Method, OtpChallenge, Outcome, Receipt, ScopeOfUse, ServiceKind, ThirdParty,
+    IdentityProvider, Meter, Method, OtpChallenge, Outcome, Receipt, ScopeOfUse, ServiceKind,
+    SsoError, SsoStart, ThirdParty,
 };
 use consent_api::{OtpStart, OtpVerify, PasswordSignIn};
 use serde::Serialize;
@@ -301,6 +302,12 @@ impl Api {
     /// `POST …/sign-in/otp/{challenge}/resend`.
     pub async fn resend(&self, challenge_id: &str) -> Result<OtpChallenge, ApiError> {
         let tail = format!("/sign-in/otp/{}/resend", segment(challenge_id));
+        self.call("POST", &tail, None::<&()>).await
+    }
+
+    /// `POST …/sign-in/sso/{provider}`: where to send the browser.
+    pub async fn start_sso(&self, provider: &str) -> Result<SsoStart, ApiError> {
+        let tail = format!("/sign-in/sso/{}", segment(provider));
         self.call("POST", &tail, None::<&()>).await
     }
 

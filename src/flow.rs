@@ -199,6 +199,9 @@ pub struct Flow {
     pub post_to_parent: RwSignal<bool>,
     /// Whether `gb-consent:ready` was sent.
     pub ready_sent: StoredValue<bool>,
+    /// Set once the page's `sso_error` was shown or the request's
+    /// `auth-sso` followed: coming back to sign-in does neither again.
+    pub sso_handled: StoredValue<bool>,
     /// The widget's root element (events are dispatched on it and bubble
     /// to the host).
     pub root: NodeRef<leptos::html::Div>,
@@ -226,6 +229,7 @@ impl Flow {
             i18n: StoredValue::new(i18n),
             post_to_parent: RwSignal::new(false),
             ready_sent: StoredValue::new(false),
+            sso_handled: StoredValue::new(false),
             root: NodeRef::new(),
             env: StoredValue::new_local(env),
         }
@@ -388,17 +392,23 @@ impl Flow {
         else {
             return;
         };
-        if !crate::model::is_web_url(&url) {
+        self.go_to(&url);
+    }
+
+    /// Sends the browser to `url` (http(s) only): the top window when
+    /// framed, else this one.
+    pub fn go_to(&self, url: &str) {
+        if !crate::model::is_web_url(url) {
             return;
         }
         if self.framed() {
             if let Some(top) = window().top().ok().flatten() {
-                let _ = top.location().set_href(&url);
+                let _ = top.location().set_href(url);
             }
             return;
         }
         if let Some(nav) = self.env(|e| e.navigate.clone()) {
-            nav(&url);
+            nav(url);
         }
     }
 

@@ -99,6 +99,10 @@ messages! {
     ChannelSms "channel.sms" "By text message to the phone on your account" "Por mensaje de texto al teléfono de su cuenta";
     ChannelEmail "channel.email" "By email to the address on your account" "Por correo electrónico a la dirección de su cuenta";
     SignInSubmit "sign_in.submit" "Sign in" "Iniciar sesión";
+    SsoSignIn "sign_in.sso" "Sign in with {name}" "Iniciar sesión con {name}";
+    ErrSsoCancelled "err.sso_cancelled" "Signing in with your utility account was cancelled. Try again, or choose another way." "Se canceló el inicio de sesión con su cuenta de la empresa de servicios. Inténtelo de nuevo o elija otra forma.";
+    ErrSsoUnknownAccount "err.sso_unknown_account" "We could not find an energy account for the account you signed in with. Choose another way to sign in." "No encontramos una cuenta de energía para la cuenta con la que inició sesión. Elija otra forma de iniciar sesión.";
+    ErrSsoFailed "err.sso_failed" "Signing in with your utility account did not work. Try again, or choose another way." "El inicio de sesión con su cuenta de la empresa de servicios no funcionó. Inténtelo de nuevo o elija otra forma.";
     SendCode "sign_in.send_code" "Send code" "Enviar código";
     CancelToClient "sign_in.cancel" "Cancel and go back to {client}" "Cancelar y volver a {client}";
     Working "working" "Please wait…" "Espere, por favor…";

@@ -731,3 +731,122 @@ async fn on_another_origin_the_session_travels_in_a_header_and_follows_rotation(
     m2.step("sign-in").await;
     assert_eq!(same_origin.calls_to(CTX)[0].session, None);
 }
+
+const WITH_PROVIDER: &str = r#"{"methods":["password","account_otp","phone_otp","email_otp"],"hint":null,
+    "providers":[{"id":"utility","name":"Example Utility"}],"sso":null}"#;
+
+#[wasm_bindgen_test]
+async fn sign_in_with_the_utility_posts_then_goes_to_the_provider() {
+    let fake = Fake::new();
+    fake.on(
+        "GET",
+        CTX,
+        200,
+        &context_with(SCOPE, true, "null", WITH_PROVIDER, SOU),
+    );
+    fake.on(
+        "POST",
+        "/sign-in/sso/utility",
+        200,
+        r#"{"redirect_to":"https://login.utility.example/auth?state=s"}"#,
+    );
+    let m = mount(&fake);
+    m.step("sign-in").await;
+    assert!(
+        m.navigations.borrow().is_empty(),
+        "nothing before the click"
+    );
+    m.click("Sign in with Example Utility");
+    m.until("navigation", |m| !m.navigations.borrow().is_empty())
+        .await;
+    assert_eq!(
+        *m.navigations.borrow(),
+        ["https://login.utility.example/auth?state=s"]
+    );
+    let call = &fake.calls_to("/sign-in/sso/utility")[0];
+    assert_eq!(call.csrf.as_deref(), Some("csrf-abc"), "CSRF header");
+}
+
+#[wasm_bindgen_test]
+async fn the_provider_button_speaks_spanish_and_an_unreachable_provider_is_explained() {
+    let fake = Fake::new();
+    fake.on(
+        "GET",
+        CTX,
+        200,
+        &context_with(SCOPE, true, "null", WITH_PROVIDER, SOU),
+    );
+    fake.on(
+        "POST",
+        "/sign-in/sso/utility",
+        502,
+        r#"{"error":"provider_unavailable","message":"down"}"#,
+    );
+    let m = mount_with(&fake, |c| c.locale = Some("es".into()));
+    m.step("sign-in").await;
+    m.click("Iniciar sesión con Example Utility");
+    m.until("error", |m| {
+        m.has_text("El inicio de sesión con su cuenta de la empresa de servicios no funcionó")
+    })
+    .await;
+    assert!(m.navigations.borrow().is_empty());
+    assert_eq!(m.data_step(), "sign-in");
+}
+
+#[wasm_bindgen_test]
+async fn auth_sso_goes_to_the_provider_without_a_click() {
+    let fake = Fake::new();
+    let sign_in = WITH_PROVIDER.replace(r#""sso":null"#, r#""sso":"utility""#);
+    fake.on(
+        "GET",
+        CTX,
+        200,
+        &context_with(SCOPE, true, "null", &sign_in, SOU),
+    );
+    fake.on(
+        "POST",
+        "/sign-in/sso/utility",
+        200,
+        r#"{"redirect_to":"https://login.utility.example/auth"}"#,
+    );
+    let m = mount(&fake);
+    m.until("navigation", |m| !m.navigations.borrow().is_empty())
+        .await;
+    assert_eq!(fake.calls_to("/sign-in/sso/utility").len(), 1);
+}
+
+#[wasm_bindgen_test]
+async fn a_returned_sso_error_is_shown_and_not_followed_again() {
+    let fake = Fake::new();
+    let sign_in = WITH_PROVIDER.replace(r#""sso":null"#, r#""sso":"utility""#);
+    fake.on(
+        "GET",
+        CTX,
+        200,
+        &context_with(SCOPE, true, "null", &sign_in, SOU),
+    );
+    // The server sent the browser back with `sso_error`.
+    let history = web_sys::window().unwrap().history().unwrap();
+    history
+        .replace_state_with_url(
+            &wasm_bindgen::JsValue::NULL,
+            "",
+            Some("?request=req-123&sso_error=unknown_account"),
+        )
+        .unwrap();
+    let m = mount(&fake);
+    m.step("sign-in").await;
+    m.until("error", |m| {
+        m.has_text("We could not find an energy account for the account you signed in with")
+    })
+    .await;
+    history
+        .replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some("?"))
+        .unwrap();
+    settle().await;
+    assert!(
+        fake.calls_to("/sign-in/sso/utility").is_empty(),
+        "no loop back to the provider"
+    );
+    assert!(m.navigations.borrow().is_empty());
+}

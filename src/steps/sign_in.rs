@@ -1,11 +1,13 @@
 //! Signing in (skipped when the session already is): username and
-//! password; account number + ZIP code then a code; or a code sent to a
-//! phone or an email address. The `auth-*` hint of the request picks the
-//! method and prefills its value.
+//! password; account number + ZIP code then a code; a code sent to a phone
+//! or an email address; or "Sign in with {utility}" (an OpenID Connect
+//! provider of the utility: the browser goes there and comes back signed
+//! in). The `auth-*` hint of the request picks the method and prefills its
+//! value; `auth-sso-{id}` goes straight to that provider.
 
 use leptos::prelude::*;
 
-use crate::api::{ApiError, Customer, ErrorCode, Identify, Method};
+use crate::api::{ApiError, Customer, ErrorCode, Identify, IdentityProvider, Method, SsoError};
 use crate::components::{Choice, Choices, FieldKind, Heading, TextField};
 use crate::flow::{Busy, FieldError, Flow, Step, use_flow};
 use crate::i18n::M;
@@ -176,15 +178,48 @@ fn explain(flow: Flow, m: Method, err: &ApiError) {
     flow.report(err, field, Some(text));
 }
 
+/// Asks for a provider sign-in and sends the browser there.
+async fn start_sso(flow: Flow, provider: String) {
+    let Some(api) = flow.api() else { return };
+    match api.start_sso(&provider).await {
+        Ok(s) => flow.go_to(&s.redirect_to),
+        Err(e) if flow.stop_on(&e) => {}
+        Err(e) => {
+            let text = match e.code() {
+                Some(ErrorCode::ProviderUnavailable) => Some(flow.t(M::ErrSsoFailed)),
+                _ => None,
+            };
+            flow.report(&e, "", text);
+        }
+    }
+}
+
+/// The `sso_error` the server put on the consent page's URL after a
+/// provider sign-in that did not succeed.
+fn returned_sso_error() -> Option<SsoError> {
+    let search = window().location().search().ok()?;
+    let value = search
+        .trim_start_matches('?')
+        .split('&')
+        .find_map(|kv| kv.strip_prefix("sso_error="))?;
+    SsoError::ALL.into_iter().find(|e| e.as_str() == value)
+}
+
 /// The sign-in step.
 #[component]
 pub fn SignInStep() -> impl IntoView {
     let flow = use_flow();
-    let (mut methods, hint) = flow
+    let (mut methods, hint, providers, sso) = flow
         .ctx
         .with_untracked(|c| {
-            c.as_ref()
-                .map(|c| (c.sign_in.methods.clone(), c.sign_in.hint.clone()))
+            c.as_ref().map(|c| {
+                (
+                    c.sign_in.methods.clone(),
+                    c.sign_in.hint.clone(),
+                    c.sign_in.providers.clone(),
+                    c.sign_in.sso.clone(),
+                )
+            })
         })
         .unwrap_or_default();
     if methods.is_empty() {
@@ -221,12 +256,31 @@ pub fn SignInStep() -> impl IntoView {
             Err(errs) => flow.errors.set(errs),
         }
     };
+    if !flow.sso_handled.get_value() {
+        flow.sso_handled.set_value(true);
+        match returned_sso_error() {
+            Some(e) => flow.error(
+                "",
+                flow.t(match e {
+                    SsoError::Cancelled => M::ErrSsoCancelled,
+                    SsoError::UnknownAccount => M::ErrSsoUnknownAccount,
+                    SsoError::Failed => M::ErrSsoFailed,
+                }),
+            ),
+            None => {
+                if let Some(id) = sso.filter(|id| providers.iter().any(|p| p.id == *id)) {
+                    busy.run(start_sso(flow, id));
+                }
+            }
+        }
+    }
     let offered = methods.clone();
     let shows = move |m: Method| offered.contains(&m);
     view! {
         <div class="gbc-step">
             <Heading text=flow.t(M::SignInTitle) />
             <p class="gbc-body">{flow.fc(M::SignInIntro)}</p>
+            <ProviderButtons providers=providers busy=busy />
             <form class="gbc-form" novalidate on:submit=on_submit>
                 <MethodChoice methods=methods method=form.method />
                 {shows(Method::Password).then(|| view! { <PasswordFields form=form /> })}
@@ -258,6 +312,43 @@ pub fn SignInStep() -> impl IntoView {
             </form>
         </div>
     }
+}
+
+/// "Sign in with {name}" for each of the utility's own sign-in services.
+#[component]
+fn ProviderButtons(
+    /// The providers offered.
+    providers: Vec<IdentityProvider>,
+    /// The step's busy flag.
+    busy: Busy,
+) -> impl IntoView {
+    let flow = use_flow();
+    (!providers.is_empty()).then(|| {
+        let buttons = providers
+            .into_iter()
+            .map(|p| {
+                let label = flow.f(M::SsoSignIn, &[("name", &p.name)]);
+                let dom_id = flow.id(&format!("sso-{}", p.id));
+                let id = p.id;
+                view! {
+                    <button
+                        type="button"
+                        class="gbc-button gbc-button--secondary"
+                        id=dom_id
+                        disabled=move || busy.get()
+                        on:click=move |_| {
+                            if !busy.now() {
+                                busy.run(start_sso(flow, id.clone()));
+                            }
+                        }
+                    >
+                        {label}
+                    </button>
+                }
+            })
+            .collect_view();
+        view! { <div class="gbc-actions">{buttons}</div> }
+    })
 }
 
 /// The radios that pick a sign-in method (only when there is a choice).

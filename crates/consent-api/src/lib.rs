@@ -130,6 +130,17 @@ pub struct Hint {
     pub value: Option<String>,
 }
 
+/// `IdentityProvider`: one of the utility's own sign-in services (OpenID
+/// Connect), offered as "Sign in with {name}".
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct IdentityProvider {
+    /// The id in `POST …/sign-in/sso/{id}` and `auth-sso-{id}`.
+    pub id: String,
+    /// The name to show.
+    pub name: String,
+}
+
 /// `SignIn`: the methods offered, preferred first.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -139,6 +150,54 @@ pub struct SignIn {
     /// The request's `auth-*` hint.
     #[serde(default)]
     pub hint: Option<Hint>,
+    /// The utility's own sign-in services, offered beside the methods.
+    #[serde(default)]
+    pub providers: Vec<IdentityProvider>,
+    /// The provider the request's `auth-sso-{id}` names (one of
+    /// `providers`): the widget goes straight to it.
+    #[serde(default)]
+    pub sso: Option<String>,
+}
+
+/// `SsoStart`: the answer of `POST …/sign-in/sso/{provider}`: where to send
+/// the browser's top window.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SsoStart {
+    /// The provider's authorization URL (PKCE, `state` and `nonce` set).
+    pub redirect_to: String,
+}
+
+/// `SsoError`: why a sign-in through the utility's provider did not end
+/// signed in; the consent page gets it as `?sso_error=`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum SsoError {
+    /// The customer cancelled at the provider.
+    Cancelled,
+    /// The provider's account matches no customer account here.
+    UnknownAccount,
+    /// The provider failed, or its answer did not check out.
+    Failed,
+}
+
+impl SsoError {
+    /// Every reason.
+    pub const ALL: [SsoError; 3] = [
+        SsoError::Cancelled,
+        SsoError::UnknownAccount,
+        SsoError::Failed,
+    ];
+
+    /// The API spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SsoError::Cancelled => "cancelled",
+            SsoError::UnknownAccount => "unknown_account",
+            SsoError::Failed => "failed",
+        }
+    }
 }
 
 /// `Meter`: a usage point of the customer.
@@ -460,6 +519,8 @@ error_codes! {
     RequestAttemptsExhausted "request_attempts_exhausted" "This authorization request has used up its sign-in attempts; start again from the third party (429).";
     ServerBusy "server_busy" "The server is shedding load; wait `retry_after` (503).";
     ServerError "server_error" "The server failed (500).";
+    UnknownProvider "unknown_provider" "No such sign-in provider (404).";
+    ProviderUnavailable "provider_unavailable" "The utility's sign-in service cannot be reached (502).";
 }
 
 /// `Error`: the body of every consent API error.

@@ -13,6 +13,8 @@
 //! - [`tls`]: a test certificate (rcgen) for `*.test` https origins, the
 //!   Chromium flags that map them to loopback and trust it, and the sample
 //!   portal served on those origins;
+//! - [`oidc_provider`]: a real OpenID Connect provider (npm `oidc-provider`)
+//!   on a loopback port, for the utility's own sign-in;
 //! - [`widget`]: driving the widget like a customer (steps, labelled
 //!   fields, buttons) and recording its `gb-consent:*` events.
 //!
@@ -27,6 +29,7 @@ pub mod axe;
 pub mod browser;
 pub mod eventually;
 pub mod oauth;
+pub mod oidc_provider;
 pub mod server;
 pub mod tls;
 pub mod widget;

@@ -10,7 +10,9 @@ use clap::{ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand,
 use serde::{Deserialize, Serialize};
 
 use crate::admin::{self, NewClient, NewCustomer};
-use crate::otp_sender::OutboxSender;
+use crate::otp_sender::{
+    Channel, HttpSmsSender, LogSender, NotConfigured, OtpSender, OutboxSender, Senders, SmsGateway,
+};
 use crate::store::{Backend, ClientKind, Meter, ScopeOfUse, Store};
 use crate::{AppState, Config, HmacKey, app};
 
@@ -65,7 +67,7 @@ pub enum LogFormat {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the HTTP server.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Manage clients (third parties and others).
     #[command(subcommand)]
     Client(ClientCommand),
@@ -83,10 +85,56 @@ pub struct ServeArgs {
     /// Public base URL (the issuer). Default: http://LISTEN.
     #[arg(long, env = "DATACUSTODIAN_PUBLIC_URL")]
     pub public_url: Option<String>,
-    /// Where one-time codes are written (JSON lines). Default: beside the
-    /// database, `<db>.otp-outbox.jsonl`.
+    /// Write one-time codes to this file (JSON lines, codes in clear) for
+    /// development, for every channel no real sender is configured for.
+    /// `--demo` alone writes them beside the database
+    /// (`<db>.otp-outbox.jsonl`). Without this, `--demo` or an SMS gateway,
+    /// `serve` refuses to start.
     #[arg(long, env = "DATACUSTODIAN_OTP_OUTBOX")]
     pub otp_outbox: Option<PathBuf>,
+    /// The SMS gateway's Messages endpoint (Twilio's shape: a form `POST`
+    /// of `To`, `From`, `Body` with Basic auth), e.g.
+    /// `https://api.twilio.com/2010-04-01/Accounts/SID/Messages.json`.
+    #[arg(long, env = "DATACUSTODIAN_SMS_GATEWAY_URL")]
+    pub sms_gateway_url: Option<String>,
+    /// The gateway account SID (Basic auth user).
+    #[arg(long, env = "DATACUSTODIAN_SMS_ACCOUNT_SID")]
+    pub sms_account_sid: Option<String>,
+    /// The gateway auth token (Basic auth password). Prefer
+    /// `--sms-auth-token-file` or the variable: a flag shows in `ps`.
+    #[arg(long, env = "DATACUSTODIAN_SMS_AUTH_TOKEN", hide_env_values = true)]
+    pub sms_auth_token: Option<String>,
+    /// A file holding the gateway auth token (surrounding whitespace
+    /// ignored).
+    #[arg(
+        long,
+        env = "DATACUSTODIAN_SMS_AUTH_TOKEN_FILE",
+        conflicts_with = "sms_auth_token"
+    )]
+    pub sms_auth_token_file: Option<PathBuf>,
+    /// The sending number (`From`), E.164.
+    #[arg(long, env = "DATACUSTODIAN_SMS_FROM")]
+    pub sms_from: Option<String>,
+    /// The utility's own sign-in, an OpenID Connect provider (repeatable):
+    /// `ID=ISSUER_URL,client-id=…,client-secret-file=PATH[,name=…]
+    /// [,scopes=openid profile][,claim=sub][,match=account-number]`.
+    /// `match` is the customer field the `claim` is compared with:
+    /// `account-number`, `username`, `email` (verified emails only) or
+    /// `customer-id`. Our redirect URI there is
+    /// `{public-url}/consent/sso/callback`. Several in the variable: `;`
+    /// between them.
+    #[arg(
+        long = "oidc-provider",
+        env = "DATACUSTODIAN_OIDC_PROVIDER",
+        value_delimiter = ';'
+    )]
+    pub oidc_providers: Vec<String>,
+    /// The `[[oidc-provider]]` tables of the config file.
+    #[arg(skip)]
+    pub oidc_file_providers: Vec<crate::oidc::ProviderConfig>,
+    /// Seconds one request to the SMS gateway may take.
+    #[arg(long, default_value_t = 10, env = "DATACUSTODIAN_SMS_TIMEOUT")]
+    pub sms_timeout: u64,
     /// The built consent widget. Default: `dist` in the current directory.
     #[arg(long, env = "DATACUSTODIAN_ASSETS")]
     pub assets: Option<PathBuf>,
@@ -393,7 +441,13 @@ fn load_key(cli: &Cli) -> Result<HmacKey, Failure> {
     HmacKey::load_or_create(&path).map_err(|e| Failure::Runtime(e.to_string()))
 }
 
-async fn open_state(cli: &Cli, config: Config, outbox: PathBuf) -> Result<AppState, Failure> {
+/// Opens the store and the key, then builds the code senders (`senders`
+/// runs after the database and key checks, whose errors come first).
+async fn open_state(
+    cli: &Cli,
+    config: Config,
+    senders: impl FnOnce() -> Result<Senders, Failure>,
+) -> Result<AppState, Failure> {
     if Backend::of_url(&cli.database).is_none() {
         return Err(Failure::Usage(format!(
             "unsupported database URL {:?}: use sqlite://PATH or postgres://USER@HOST/DB",
@@ -401,14 +455,90 @@ async fn open_state(cli: &Cli, config: Config, outbox: PathBuf) -> Result<AppSta
         )));
     }
     let key = load_key(cli)?;
+    let senders = senders()?;
     let store = Store::open(&cli.database)
         .await
         .map_err(|e| Failure::Runtime(e.to_string()))?;
-    Ok(AppState::new(
-        config,
-        store,
-        key,
-        Arc::new(OutboxSender::new(outbox)),
+    Ok(AppState::new(config, store, key, Arc::new(senders)))
+}
+
+/// The SMS gateway of the `--sms-*` flags, if `--sms-gateway-url` is given.
+fn sms_gateway(args: &ServeArgs) -> Result<Option<SmsGateway>, Failure> {
+    let Some(raw) = &args.sms_gateway_url else {
+        return Ok(None);
+    };
+    let url = url::Url::parse(raw)
+        .ok()
+        .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
+        .ok_or_else(|| {
+            Failure::Usage(format!("--sms-gateway-url {raw:?} is not an http(s) URL"))
+        })?;
+    let need = |v: &Option<String>, flag: &str| {
+        v.clone()
+            .filter(|s| !s.trim().is_empty())
+            .ok_or_else(|| Failure::Usage(format!("--sms-gateway-url needs {flag}")))
+    };
+    let sid = need(&args.sms_account_sid, "--sms-account-sid")?;
+    let from = need(&args.sms_from, "--sms-from")?;
+    let token = match (&args.sms_auth_token, &args.sms_auth_token_file) {
+        (Some(t), _) => t.trim().to_string(),
+        (None, Some(p)) => std::fs::read_to_string(p)
+            .map_err(|e| Failure::Usage(format!("--sms-auth-token-file {}: {e}", p.display())))?
+            .trim()
+            .to_string(),
+        (None, None) => String::new(),
+    };
+    if token.is_empty() {
+        return Err(Failure::Usage(
+            "--sms-gateway-url needs --sms-auth-token-file (or DATACUSTODIAN_SMS_AUTH_TOKEN)"
+                .into(),
+        ));
+    }
+    if args.sms_timeout == 0 {
+        return Err(Failure::Usage("--sms-timeout must be at least 1".into()));
+    }
+    let mut g = SmsGateway::new(url, sid, token, from);
+    g.timeout = std::time::Duration::from_secs(args.sms_timeout);
+    Ok(Some(g))
+}
+
+/// The senders of `serve`: text messages through the SMS gateway when one
+/// is configured; the development outbox (only with `--otp-outbox` or
+/// `--demo`) for every channel without a real sender. Neither: a usage
+/// error naming the flags, so a production server never writes codes to a
+/// file by default.
+fn serve_senders(cli: &Cli, args: &ServeArgs) -> Result<(Senders, Option<PathBuf>), Failure> {
+    let gateway = sms_gateway(args)?;
+    let outbox = match (&args.otp_outbox, args.demo) {
+        (Some(p), _) => Some(p.clone()),
+        (None, true) => Some(default_outbox(cli)),
+        (None, false) => None,
+    };
+    if gateway.is_none() && outbox.is_none() {
+        return Err(Failure::Usage(
+            "no way to send one-time codes: configure an SMS gateway (--sms-gateway-url, \
+             --sms-account-sid, --sms-auth-token-file, --sms-from), or for development \
+             write codes to a file with --otp-outbox FILE or --demo"
+                .into(),
+        ));
+    }
+    let dev: Option<Arc<dyn OtpSender>> = outbox
+        .as_ref()
+        .map(|p| Arc::new(OutboxSender::new(p.clone())) as Arc<dyn OtpSender>);
+    let fallback = |channel| {
+        dev.clone()
+            .unwrap_or_else(|| Arc::new(NotConfigured(channel)) as Arc<dyn OtpSender>)
+    };
+    let sms: Arc<dyn OtpSender> = match gateway {
+        Some(g) => Arc::new(HttpSmsSender::new(g).map_err(|e| Failure::Runtime(e.to_string()))?),
+        None => fallback(Channel::Sms),
+    };
+    Ok((
+        Senders {
+            sms,
+            email: fallback(Channel::Email),
+        },
+        outbox,
     ))
 }
 
@@ -433,6 +563,53 @@ fn usage(e: admin::AdminError) -> Failure {
     Failure::Usage(e.0)
 }
 
+/// An `[[oidc-provider]]` table of the config file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct FileProvider {
+    id: String,
+    issuer: String,
+    client_id: String,
+    client_secret_file: PathBuf,
+    name: Option<String>,
+    #[serde(default)]
+    scopes: Vec<String>,
+    claim: Option<String>,
+    #[serde(rename = "match")]
+    matches: Option<crate::oidc::AccountField>,
+}
+
+impl FileProvider {
+    fn into_config(self) -> Result<crate::oidc::ProviderConfig, String> {
+        let secret = std::fs::read_to_string(&self.client_secret_file).map_err(|e| {
+            format!(
+                "--config: oidc-provider {}: client-secret-file {}: {e}",
+                self.id,
+                self.client_secret_file.display()
+            )
+        })?;
+        let mut p = crate::oidc::ProviderConfig::new(
+            &self.id,
+            &self.issuer,
+            &self.client_id,
+            secret.trim(),
+        );
+        if let Some(n) = self.name {
+            p.name = n;
+        }
+        p.scopes = self.scopes;
+        if let Some(c) = self.claim {
+            p.claim = c;
+        }
+        if let Some(m) = self.matches {
+            p.matches = m;
+        }
+        p.check()
+            .map_err(|e| format!("--config: oidc-provider {e}"))?;
+        Ok(p)
+    }
+}
+
 /// The settings a `--config` TOML file may hold: the long option names.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
@@ -443,6 +620,12 @@ struct FileSettings {
     listen: Option<SocketAddr>,
     public_url: Option<String>,
     otp_outbox: Option<PathBuf>,
+    sms_gateway_url: Option<String>,
+    sms_account_sid: Option<String>,
+    sms_auth_token_file: Option<PathBuf>,
+    sms_from: Option<String>,
+    sms_timeout: Option<u64>,
+    oidc_provider: Option<Vec<FileProvider>>,
     assets: Option<PathBuf>,
     playground_assets: Option<PathBuf>,
     consent_page: Option<String>,
@@ -506,6 +689,19 @@ fn apply_config_file(cli: &mut Cli, matches: &ArgMatches, path: &Path) -> Result
     take!(listen, "listen", |v| v);
     take!(public_url, "public_url", Some);
     take!(otp_outbox, "otp_outbox", Some);
+    take!(sms_gateway_url, "sms_gateway_url", Some);
+    take!(sms_account_sid, "sms_account_sid", Some);
+    take!(sms_auth_token_file, "sms_auth_token_file", Some);
+    take!(sms_from, "sms_from", Some);
+    take!(sms_timeout, "sms_timeout", |v| v);
+    if let Some(list) = f.oidc_provider
+        && unset(m, "oidc_providers")
+    {
+        a.oidc_file_providers = list
+            .into_iter()
+            .map(FileProvider::into_config)
+            .collect::<Result<_, _>>()?;
+    }
     take!(assets, "assets", Some);
     take!(playground_assets, "playground_assets", Some);
     take!(consent_page, "consent_page", |v| v);
@@ -686,11 +882,29 @@ async fn serve(cli: &Cli, args: &ServeArgs) -> Result<(), Failure> {
     config.default_history_seconds = args.default_history_length;
     config.default_authorization_seconds = args.default_authorization_length;
     config.supported_function_blocks = supported_blocks_arg(&args.supported_function_blocks)?;
-    let outbox = args
-        .otp_outbox
-        .clone()
-        .unwrap_or_else(|| default_outbox(cli));
-    let state = open_state(cli, config, outbox.clone()).await?;
+    let mut providers = args.oidc_file_providers.clone();
+    for spec in &args.oidc_providers {
+        providers.push(
+            crate::oidc::ProviderConfig::parse(spec)
+                .map_err(|e| Failure::Usage(format!("--oidc-provider: {e}")))?,
+        );
+    }
+    for (i, p) in providers.iter().enumerate() {
+        if providers[..i].iter().any(|q| q.id == p.id) {
+            return Err(Failure::Usage(format!(
+                "--oidc-provider: the id {:?} is given twice",
+                p.id
+            )));
+        }
+    }
+    config.oidc_providers = providers;
+    let mut outbox = None;
+    let state = open_state(cli, config, || {
+        let (senders, file) = serve_senders(cli, args)?;
+        outbox = file;
+        Ok(senders)
+    })
+    .await?;
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .map_err(|e| Failure::Runtime(format!("cannot listen on {}: {e}", args.listen)))?;
@@ -704,7 +918,7 @@ async fn serve(cli: &Cli, args: &ServeArgs) -> Result<(), Failure> {
         if seeded > 0 {
             tracing::info!(meters = seeded, "seeded two years of demo usage and bills");
         }
-        print_demo(&state, &seed, &outbox);
+        print_demo(&state, &seed, outbox.as_deref());
     } else {
         println!("DataCustodian listening on {}", state.config().public_url);
     }
@@ -776,7 +990,7 @@ async fn shutdown() {
     }
 }
 
-fn print_demo(state: &AppState, seed: &admin::DemoSeed, outbox: &Path) {
+fn print_demo(state: &AppState, seed: &admin::DemoSeed, outbox: Option<&Path>) {
     let base = &state.config().public_url;
     let mut out = String::new();
     out.push_str("Green Button DataCustodian (demo)\n\n");
@@ -801,10 +1015,12 @@ fn print_demo(state: &AppState, seed: &admin::DemoSeed, outbox: &Path) {
         }
         out.push_str(&format!("      meters: {}\n", c.meters.join(", ")));
     }
-    out.push_str(&format!(
-        "\nOne-time codes are written to: {}\n\n",
-        outbox.display()
-    ));
+    if let Some(outbox) = outbox {
+        out.push_str(&format!(
+            "\nOne-time codes are written to: {}\n\n",
+            outbox.display()
+        ));
+    }
     out.push_str(&format!(
         "Demo third party: client_id {}  client_secret {}\n\n",
         seed.client_id, seed.client_secret
@@ -855,7 +1071,10 @@ fn split_kv<'a>(what: &str, s: &'a str) -> Result<(&'a str, &'a str), Failure> {
 }
 
 async fn client(cli: &Cli, c: &ClientCommand) -> Result<(), Failure> {
-    let state = open_state(cli, admin_config(), default_outbox(cli)).await?;
+    let state = open_state(cli, admin_config(), || {
+        Ok(Senders::all(Arc::new(LogSender)))
+    })
+    .await?;
     let r = match c {
         ClientCommand::Add(a) => {
             let mut sous = Vec::new();
@@ -941,7 +1160,10 @@ async fn client(cli: &Cli, c: &ClientCommand) -> Result<(), Failure> {
 }
 
 async fn customer(cli: &Cli, c: &CustomerCommand) -> Result<(), Failure> {
-    let state = open_state(cli, admin_config(), default_outbox(cli)).await?;
+    let state = open_state(cli, admin_config(), || {
+        Ok(Senders::all(Arc::new(LogSender)))
+    })
+    .await?;
     let r = match c {
         CustomerCommand::Add(a) => {
             let mut meters: Vec<Meter> = Vec::new();
@@ -1025,4 +1247,27 @@ async fn customer(cli: &Cli, c: &CustomerCommand) -> Result<(), Failure> {
     };
     state.store().close().await;
     r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_example_config_file_reads() {
+        let text = include_str!("../datacustodian.example.toml");
+        let f: FileSettings = toml::from_str(text).expect("datacustodian.example.toml");
+        let providers = f.oidc_provider.expect("an [[oidc-provider]]");
+        assert_eq!(providers[0].id, "utility");
+        assert_eq!(
+            providers[0].matches,
+            Some(crate::oidc::AccountField::AccountNumber)
+        );
+        assert!(f.sms_gateway_url.is_some());
+        assert_eq!(
+            f.purge_interval,
+            Some(60),
+            "keys after the tables stay top-level"
+        );
+    }
 }

@@ -155,6 +155,9 @@ pub struct Config {
     /// credentials at `/playground/sandbox.json` so the playground can run
     /// the whole flow. Never on in production: it gives away a secret.
     pub demo_sandbox: bool,
+    /// The utility's own sign-in: upstream OpenID Connect providers, offered
+    /// as "Sign in with {name}" (see [`crate::oidc`]).
+    pub oidc_providers: Vec<crate::oidc::ProviderConfig>,
 }
 
 impl Config {
@@ -170,6 +173,7 @@ impl Config {
             assets_dir: None,
             playground_dir: None,
             demo_sandbox: false,
+            oidc_providers: Vec::new(),
             code_lifetime: 60,
             access_token_lifetime: 3600,
             request_lifetime: 30 * 60,

@@ -43,6 +43,7 @@ pub mod health;
 pub mod housekeeping;
 pub mod metrics;
 pub mod oauth;
+pub mod oidc;
 pub mod otp_sender;
 pub mod scope;
 pub mod security;
@@ -83,6 +84,7 @@ struct Inner {
     metadata: String,
     limits: security::limits::Limits,
     metrics: metrics::Metrics,
+    discovery: oidc::Discovery,
 }
 
 impl AppState {
@@ -111,6 +113,7 @@ impl AppState {
                 clock,
                 metadata,
                 metrics: metrics::Metrics::default(),
+                discovery: oidc::Discovery::default(),
             }),
         }
     }
@@ -123,6 +126,11 @@ impl AppState {
     /// This process's metrics (see [`metrics`]).
     pub fn metrics(&self) -> &metrics::Metrics {
         &self.inner.metrics
+    }
+
+    /// The OpenID Connect providers' discovery documents.
+    pub(crate) fn discovery(&self) -> &oidc::Discovery {
+        &self.inner.discovery
     }
 
     /// The storage.
@@ -138,10 +146,6 @@ impl AppState {
     /// The one-time code sender.
     pub fn otp_sender(&self) -> &dyn OtpSender {
         self.inner.otp.as_ref()
-    }
-
-    pub(crate) fn otp_sender_arc(&self) -> Arc<dyn OtpSender> {
-        self.inner.otp.clone()
     }
 
     /// The clock.
@@ -212,11 +216,17 @@ pub fn app(state: AppState) -> Router {
             "/api/consent/requests/{request_id}/sign-in/otp/{challenge_id}/verify",
             post(consent::otp::verify),
         )
+        .route(
+            "/api/consent/requests/{request_id}/sign-in/sso/{provider}",
+            post(oidc::start),
+        )
         .layer(security::headers::embed_cors_layer(&state));
 
     // The anonymous endpoints: rate-limited per client IP and globally.
     let anonymous = Router::new()
         .route("/oauth/authorize", get(oauth::authorize::authorize))
+        .route("/consent/sso/callback", get(oidc::callback))
+        .route("/consent/sso/finish", get(oidc::finish))
         .merge(consent_anonymous)
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),

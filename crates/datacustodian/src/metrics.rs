@@ -1,7 +1,8 @@
 //! Prometheus metrics, served by [`metrics_app`] on its own listen address
 //! (`serve --metrics-listen ADDR`), never on the public one: requests by
 //! route and status (shed requests are the `429` and `503` ones), latency
-//! histograms by route, and tokens issued by grant type. Routes are the
+//! histograms by route, tokens issued by grant type, sign-ins by method
+//! and outcome, and one-time codes sent and failed by channel. Routes are the
 //! route templates (`/api/consent/requests/{request_id}`), never a path
 //! with an id in it; anything no route matched counts as `other`.
 
@@ -36,6 +37,50 @@ struct Inner {
     requests: BTreeMap<(String, u16), u64>,
     latency: BTreeMap<String, Histogram>,
     tokens: BTreeMap<String, u64>,
+    sign_ins: BTreeMap<(&'static str, &'static str), u64>,
+    codes: BTreeMap<(&'static str, &'static str), u64>,
+}
+
+/// How a sign-in ended, as the metrics count it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Signed in.
+    Success,
+    /// Wrong credentials, wrong code, unknown account, refused by the
+    /// identity provider.
+    Failure,
+    /// Refused by a limit before any check (429, or 503 when shed).
+    Throttled,
+    /// Anything else (a server or provider error).
+    Error,
+}
+
+impl Outcome {
+    /// The outcome of a sign-in handler's answer.
+    pub fn of<T>(r: &Result<T, crate::error::ApiError>) -> Outcome {
+        match r {
+            Ok(_) => Outcome::Success,
+            Err(e) => Outcome::of_status(e.status()),
+        }
+    }
+
+    /// The outcome of an error status.
+    pub fn of_status(status: axum::http::StatusCode) -> Outcome {
+        match status.as_u16() {
+            429 | 503 => Outcome::Throttled,
+            s if s >= 500 => Outcome::Error,
+            _ => Outcome::Failure,
+        }
+    }
+
+    fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Success => "success",
+            Outcome::Failure => "failure",
+            Outcome::Throttled => "throttled",
+            Outcome::Error => "error",
+        }
+    }
 }
 
 /// The counters of one process.
@@ -70,6 +115,21 @@ impl Metrics {
             .tokens
             .entry(grant_type.to_string())
             .or_default() += 1;
+    }
+
+    /// Counts one sign-in attempt by `method` (`password`, `code`, `sso`).
+    pub fn record_sign_in(&self, method: &'static str, outcome: Outcome) {
+        *self
+            .lock()
+            .sign_ins
+            .entry((method, outcome.as_str()))
+            .or_default() += 1;
+    }
+
+    /// Counts one one-time code handed to the sender of `channel`.
+    pub fn record_code(&self, channel: &'static str, sent: bool) {
+        let result = if sent { "sent" } else { "failed" };
+        *self.lock().codes.entry((channel, result)).or_default() += 1;
     }
 
     /// The Prometheus text format.
@@ -121,6 +181,34 @@ impl Metrics {
                 out,
                 "datacustodian_tokens_issued_total{{grant_type=\"{grant}\"}} {n}"
             );
+        }
+        out.push_str(
+            "# HELP datacustodian_sign_ins_total Sign-in attempts, by method and outcome.\n",
+        );
+        out.push_str("# TYPE datacustodian_sign_ins_total counter\n");
+        for ((method, outcome), n) in &m.sign_ins {
+            let _ = writeln!(
+                out,
+                "datacustodian_sign_ins_total{{method=\"{method}\",outcome=\"{outcome}\"}} {n}"
+            );
+        }
+        for (result, help) in [
+            ("sent", "One-time codes the sender accepted, by channel."),
+            (
+                "failed",
+                "One-time codes the sender failed to send, by channel.",
+            ),
+        ] {
+            let _ = writeln!(out, "# HELP datacustodian_codes_{result}_total {help}");
+            let _ = writeln!(out, "# TYPE datacustodian_codes_{result}_total counter");
+            for ((channel, r), n) in &m.codes {
+                if *r == result {
+                    let _ = writeln!(
+                        out,
+                        "datacustodian_codes_{result}_total{{channel=\"{channel}\"}} {n}"
+                    );
+                }
+            }
         }
         let shed: u64 = m
             .requests

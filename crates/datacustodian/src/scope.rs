@@ -229,6 +229,15 @@ pub fn sign_in_hint(scope: &EspiScope) -> Option<(Method, Option<String>)> {
     })
 }
 
+/// The provider id of the scope's `auth-sso-{id}`, if any.
+pub fn sso_hint(scope: &EspiScope) -> Option<String> {
+    scope
+        .auth_hints()
+        .into_iter()
+        .find(|(method, _)| method.eq_ignore_ascii_case("sso"))
+        .and_then(|(_, value)| value)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -243,6 +243,62 @@ fn bad_arguments_exit_2_with_a_clear_message() {
         (vec!["frobnicate"], "frobnicate"),
         (vec!["serve", "--database", "mysql://x"], "postgres://"),
         (vec!["serve", "--database", "postgres://x"], "--key-file"),
+        // Codes in a file only when asked for: the error names the flags.
+        (
+            vec!["serve", "--listen", "127.0.0.1:0"],
+            "--otp-outbox FILE or --demo",
+        ),
+        (
+            vec![
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--sms-gateway-url",
+                "ftp:x",
+            ],
+            "--sms-gateway-url",
+        ),
+        (
+            vec![
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--sms-gateway-url",
+                "https://api.example/Messages.json",
+                "--sms-account-sid",
+                "AC1",
+                "--sms-from",
+                "+15550001111",
+            ],
+            "--sms-auth-token-file",
+        ),
+        (
+            vec![
+                "serve",
+                "--demo",
+                "--oidc-provider",
+                "my_idp=https://login.example,client-id=a",
+            ],
+            "letters, digits or -",
+        ),
+        (
+            vec![
+                "serve",
+                "--demo",
+                "--oidc-provider",
+                "idp=https://login.example,client-id=a,frob=1",
+            ],
+            "frob",
+        ),
+        (
+            vec![
+                "serve",
+                "--demo",
+                "--oidc-provider",
+                "idp=https://login.example",
+            ],
+            "client-id is missing",
+        ),
     ] {
         let o = run(dir.path(), &args);
         assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));

@@ -922,3 +922,70 @@ async fn metrics_count_requests_by_route_and_tokens_by_grant() {
     // No request id, no secret: only route templates.
     assert!(!text.contains(&rid));
 }
+
+#[tokio::test]
+async fn metrics_count_sign_ins_by_method_and_outcome_and_codes_by_channel() {
+    let s = start().await;
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let metrics_base = format!("http://{}", l.local_addr().expect("addr"));
+    let metrics = datacustodian::metrics::metrics_app(s.state.clone());
+    tokio::spawn(async move {
+        let _ = axum::serve(l, metrics).await;
+    });
+    let b = s.browser();
+    let rid = b.start(&authorize_url(&s, DEMO_SCOPE, None, None)).await;
+    let csrf = b.csrf(&rid).await;
+    assert_eq!(
+        b.sign_in(&rid, &csrf, ALEX.0, "wrong").await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        b.sign_in(&rid, &csrf, ALEX.0, ALEX.1).await.0,
+        StatusCode::OK
+    );
+    let b = s.browser();
+    let rid = b.start(&authorize_url(&s, DEMO_SCOPE, None, None)).await;
+    let csrf = b.csrf(&rid).await;
+    let (st, ch) = b
+        .post(
+            &format!("/api/consent/requests/{rid}/sign-in/otp"),
+            Some(&csrf),
+            serde_json::json!({"identify": {"email": "alex@example.com"}, "channel": "email"}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{ch}");
+    let verify = format!(
+        "/api/consent/requests/{rid}/sign-in/otp/{}/verify",
+        ch["challenge_id"].as_str().expect("id")
+    );
+    let code = s.last_code();
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let (st, _) = b
+        .post(&verify, Some(&csrf), serde_json::json!({"code": wrong}))
+        .await;
+    assert_eq!(st, StatusCode::BAD_REQUEST);
+    let (st, _) = b
+        .post(&verify, Some(&csrf), serde_json::json!({"code": code}))
+        .await;
+    assert_eq!(st, StatusCode::OK);
+    let text = http()
+        .get(format!("{metrics_base}/metrics"))
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    for want in [
+        "datacustodian_sign_ins_total{method=\"password\",outcome=\"failure\"} 1",
+        "datacustodian_sign_ins_total{method=\"password\",outcome=\"success\"} 1",
+        "datacustodian_sign_ins_total{method=\"code\",outcome=\"failure\"} 1",
+        "datacustodian_sign_ins_total{method=\"code\",outcome=\"success\"} 1",
+        "datacustodian_codes_sent_total{channel=\"email\"} 1",
+        "# TYPE datacustodian_codes_failed_total counter",
+    ] {
+        assert!(text.contains(want), "{want} missing from:\n{text}");
+    }
+}

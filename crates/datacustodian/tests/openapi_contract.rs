@@ -63,6 +63,8 @@ fn every_schema_matches_the_shared_types() {
     check(&doc, "ThirdParty", generated::<ThirdParty>());
     check(&doc, "ScopeOfUse", generated::<ScopeOfUse>());
     check(&doc, "SignIn", generated::<SignIn>());
+    check(&doc, "IdentityProvider", generated::<IdentityProvider>());
+    check(&doc, "SsoStart", generated::<SsoStart>());
     check(&doc, "OtpChallenge", generated::<OtpChallenge>());
     check(&doc, "Customer", generated::<Customer>());
     check(&doc, "Meter", generated::<Meter>());
@@ -113,6 +115,12 @@ fn the_documented_enums_are_the_typed_ones() {
     assert_eq!(
         enum_of(&s["SignIn"]["properties"]["methods"]["items"]),
         methods
+    );
+    assert_eq!(
+        enum_of(&s["SsoError"]),
+        consent_api::SsoError::ALL
+            .map(|e| e.as_str().to_string())
+            .into()
     );
     assert_eq!(
         enum_of(&s["OtpChallenge"]["properties"]["channel"]),

@@ -116,4 +116,16 @@ fn corpus_details() {
             ("login".to_string(), None),
         ]
     );
+    // A provider id with hyphens stays whole (the DataCustodian's
+    // `auth-sso-{id}` goes straight to that provider) and round-trips.
+    let p = parse("FB=4_51;AdditionalScope=auth-sso-my-utility-idp");
+    assert_eq!(
+        p.value.scopes[0].auth_hints(),
+        vec![("sso".to_string(), Some("my-utility-idp".to_string()))]
+    );
+    assert!(
+        p.value.scopes[0]
+            .to_string()
+            .contains("AdditionalScope=auth-sso-my-utility-idp")
+    );
 }

@@ -5,14 +5,14 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
-use consent_api::{ConsentContext, Hint, Method, SignIn, ThirdParty};
+use consent_api::{ConsentContext, Hint, IdentityProvider, Method, SignIn, ThirdParty};
 use serde::Serialize;
 
 use super::extract::PendingRead;
 use super::{Bound, customer_view};
 use crate::AppState;
 use crate::error::ApiError;
-use crate::scope::{parse_stored, sign_in_hint};
+use crate::scope::{parse_stored, sign_in_hint, sso_hint};
 use crate::security::csrf;
 use crate::store::Meter;
 use crate::unix;
@@ -89,6 +89,17 @@ async fn context(
         sign_in: SignIn {
             methods: Method::ALL.to_vec(),
             hint: sign_in_hint(&scope).map(|(method, value)| Hint { method, value }),
+            providers: state
+                .config()
+                .oidc_providers
+                .iter()
+                .map(|p| IdentityProvider {
+                    id: p.id.clone(),
+                    name: p.name.clone(),
+                })
+                .collect(),
+            sso: sso_hint(&scope)
+                .filter(|id| state.config().oidc_providers.iter().any(|p| p.id == *id)),
         },
         customer,
     };

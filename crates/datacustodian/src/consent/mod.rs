@@ -208,34 +208,38 @@ pub async fn new_session(
     ))
 }
 
-/// Signs the bound session in as `customer_id`, rotating its secret
-/// (against session fixation: the old cookie or header value is dead);
-/// returns the new one, for the carrier the session came by. The CSRF
-/// token stays the same.
+/// Signs `session` in as `customer_id`, rotating its secret (against
+/// session fixation: the old cookie or header value is dead); returns the
+/// new one, for the carrier the session came by. The CSRF token stays the
+/// same.
 pub async fn sign_in_session(
     state: &AppState,
-    bound: &Bound,
+    session: &Session,
+    carrier: Carrier,
     customer_id: &str,
 ) -> Result<NewSecret, ApiError> {
-    let (hash, secret) = rotated_secret(state, bound);
+    let (hash, secret) = rotated_secret(state, session, carrier);
     state
         .store()
-        .sign_in_session(&bound.session.session_id, customer_id, &hash, state.now())
+        .sign_in_session(&session.session_id, customer_id, &hash, state.now())
         .await?;
     Ok(secret)
 }
 
-/// A rotated session secret for a sign-in by one-time code (the store signs
-/// the session in atomically with using the code): its keyed hash and the
-/// secret to send.
-pub fn rotated_secret(state: &AppState, bound: &Bound) -> (Vec<u8>, NewSecret) {
+/// A rotated session secret (the one-time code step signs the session in
+/// atomically with using the code): its keyed hash and the secret to send.
+pub fn rotated_secret(
+    state: &AppState,
+    session: &Session,
+    carrier: Carrier,
+) -> (Vec<u8>, NewSecret) {
     let value = new_secret();
     (
         state.key().hash(Purpose::Session, &value),
         NewSecret::new(
-            bound.carrier,
+            carrier,
             &value,
-            bound.session.expires_at - state.now(),
+            session.expires_at - state.now(),
             state.config(),
         ),
     )

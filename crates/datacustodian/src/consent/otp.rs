@@ -29,6 +29,7 @@ use super::sign_in::{count_request_attempt, throttle_key};
 use super::{Bound, customer_view, rotated_secret};
 use crate::AppState;
 use crate::error::ApiError;
+use crate::metrics::Outcome;
 use crate::otp_sender::{Channel, OtpMessage, mask_email, mask_phone};
 use crate::security::limits::ClientIp;
 use crate::security::secrets::{Purpose, ct_eq, new_id, six_digits};
@@ -211,13 +212,20 @@ fn destination(c: &Customer, channel: Channel) -> Result<(String, String), ApiEr
     }
 }
 
-/// Hands a code to the sender. By default on a background task once the
-/// challenge is committed, so the answer does not wait for the SMS gateway
-/// or the mail relay: it takes the same time whether or not a code goes out
-/// (a delivery failure is logged). With `otp_delivery_inline` (tests that
-/// read the sender right after the answer) inside the request, where a
-/// failure answers `503 send_failed`.
-fn send(state: &AppState, channel: Channel, to: String, code: String) -> Result<(), ApiError> {
+/// Hands a code to the sender, on a blocking thread (a sender may wait for
+/// an SMS gateway or a mail relay). By default in the background once the
+/// challenge is committed, so the answer does not wait for the delivery:
+/// it takes the same time whether or not a code goes out (a failure is
+/// logged). With `otp_delivery_inline` (tests that read the sender right
+/// after the answer) the answer waits, and a failure answers
+/// `503 send_failed`. Either way the metrics count the code as sent or
+/// failed.
+async fn send(
+    state: &AppState,
+    channel: Channel,
+    to: String,
+    code: String,
+) -> Result<(), ApiError> {
     let msg = OtpMessage::new(
         channel,
         to,
@@ -226,23 +234,28 @@ fn send(state: &AppState, channel: Channel, to: String, code: String) -> Result<
         state.config().otp_lifetime / 60,
         state.now(),
     );
+    let sending = state.clone();
+    let task = tokio::task::spawn_blocking(move || {
+        let sent = sending.otp_sender().send(&msg);
+        sending
+            .metrics()
+            .record_code(channel.as_str(), sent.is_ok());
+        if let Err(e) = &sent {
+            tracing::error!(error = %e, channel = channel.as_str(), "one-time code not sent");
+        }
+        sent.is_ok()
+    });
     if !state.config().otp_delivery_inline {
-        let sender = state.otp_sender_arc();
-        tokio::task::spawn_blocking(move || {
-            if let Err(e) = sender.send(&msg) {
-                tracing::error!(error = %e, "one-time code not sent");
-            }
-        });
         return Ok(());
     }
-    state.otp_sender().send(&msg).map_err(|e| {
-        tracing::error!(error = %e, "one-time code not sent");
-        ApiError::new(
+    match task.await {
+        Ok(true) => Ok(()),
+        _ => Err(ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "send_failed",
             "the code could not be sent; try again later",
-        )
-    })
+        )),
+    }
 }
 
 fn view(state: &AppState, id: &str, channel: Channel, sent_to: String) -> ChallengeView {
@@ -359,7 +372,7 @@ pub async fn start(
         .retry_after(wait));
     }
     if let Some(to) = to {
-        send(&state, channel, to, code)?;
+        send(&state, channel, to, code).await?;
     }
     Ok((
         StatusCode::CREATED,
@@ -486,7 +499,7 @@ pub async fn resend(
         }
     }
     if let Some(to) = to {
-        send(&state, channel, to, code)?;
+        send(&state, channel, to, code).await?;
     }
     Ok((
         StatusCode::CREATED,
@@ -502,20 +515,32 @@ pub async fn verify(
     Pending { bound, now }: Pending,
     ApiJson(b): ApiJson<VerifyBody>,
 ) -> Result<Response, ApiError> {
-    let c = load_challenge(&state, &bound, &challenge_id).await?;
-    count_request_attempt(&state, &bound).await?;
+    let r = check_code(&state, &challenge_id, bound, now, b).await;
+    state.metrics().record_sign_in("code", Outcome::of(&r));
+    r
+}
+
+async fn check_code(
+    state: &AppState,
+    challenge_id: &str,
+    bound: Bound,
+    now: i64,
+    b: VerifyBody,
+) -> Result<Response, ApiError> {
+    let c = load_challenge(state, &bound, challenge_id).await?;
+    count_request_attempt(state, &bound).await?;
     let cfg = state.config();
     let lock = i64::from(cfg.attempts_before_lock);
     let customer_key = c
         .customer_id
         .as_deref()
-        .map(|id| throttle_key(&state, "otp-customer", &[id]));
+        .map(|id| throttle_key(state, "otp-customer", &[id]));
     let attempt = state
         .store()
         .reserve_code_attempt(
             &c.challenge_id,
             now,
-            code_limit(&state),
+            code_limit(state),
             customer_key.as_deref(),
             Limit::per_window(
                 i64::from(cfg.otp_customer_max_failures),
@@ -563,7 +588,7 @@ pub async fn verify(
         .collect();
     let right = code.len() == 6
         && code.bytes().all(|d| d.is_ascii_digit())
-        && ct_eq(&code_hash(&state, &c.challenge_id, &code), &c.code_hash);
+        && ct_eq(&code_hash(state, &c.challenge_id, &code), &c.code_hash);
     let customer_id = match (&c.customer_id, right) {
         (Some(id), true) => id.clone(),
         _ => {
@@ -578,7 +603,7 @@ pub async fn verify(
             .attempts_left(lock - failures));
         }
     };
-    let (hash, secret) = rotated_secret(&state, &bound);
+    let (hash, secret) = rotated_secret(state, &bound.session, bound.carrier);
     if !state
         .store()
         .use_challenge(
@@ -614,7 +639,7 @@ pub async fn verify(
         .customer(&customer_id)
         .await?
         .ok_or_else(ApiError::server_error)?;
-    Ok((secret, Json(customer_view(&state, &customer).await?)).into_response())
+    Ok((secret, Json(customer_view(state, &customer).await?)).into_response())
 }
 
 fn used_error() -> ApiError {

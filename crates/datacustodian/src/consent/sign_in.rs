@@ -18,6 +18,7 @@ use super::extract::{ApiJson, Pending};
 use super::{Bound, current_session, customer_view, sign_in_session};
 use crate::AppState;
 use crate::error::ApiError;
+use crate::metrics::Outcome;
 use crate::security::csrf;
 use crate::security::headers::clear_session_cookie;
 use crate::security::limits::ClientIp;
@@ -152,34 +153,46 @@ pub async fn password(
     Pending { bound, .. }: Pending,
     ApiJson(b): ApiJson<PasswordBody>,
 ) -> Result<Response, ApiError> {
+    let r = password_sign_in(&state, ip, bound, b).await;
+    state.metrics().record_sign_in("password", Outcome::of(&r));
+    r
+}
+
+async fn password_sign_in(
+    state: &AppState,
+    ip: ClientIp,
+    bound: Bound,
+    b: PasswordBody,
+) -> Result<Response, ApiError> {
     if b.username.len() > 256 || b.password.len() > 1024 {
         return Err(ApiError::invalid_request(
             "username (256) or password (1024) is too long",
         ));
     }
-    count_request_attempt(&state, &bound).await?;
-    let customer =
-        match check_password_throttled(&state, b.username.trim(), &b.password, ip).await? {
-            PasswordCheck::Ok(c) => c,
-            PasswordCheck::Wrong => {
-                return Err(ApiError::new(
-                    StatusCode::UNAUTHORIZED,
-                    "invalid_credentials",
-                    "wrong username or password",
-                ));
-            }
-            PasswordCheck::Throttled(wait) => {
-                return Err(ApiError::new(
-                    StatusCode::TOO_MANY_REQUESTS,
-                    "too_many_attempts",
-                    "too many failed sign-ins; wait before trying again",
-                )
-                .retry_after(wait));
-            }
-            PasswordCheck::Busy => return Err(busy()),
-        };
-    let secret = sign_in_session(&state, &bound, &customer.customer_id).await?;
-    Ok((secret, Json(customer_view(&state, &customer).await?)).into_response())
+    count_request_attempt(state, &bound).await?;
+    let customer = match check_password_throttled(state, b.username.trim(), &b.password, ip).await?
+    {
+        PasswordCheck::Ok(c) => c,
+        PasswordCheck::Wrong => {
+            return Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "invalid_credentials",
+                "wrong username or password",
+            ));
+        }
+        PasswordCheck::Throttled(wait) => {
+            return Err(ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_attempts",
+                "too many failed sign-ins; wait before trying again",
+            )
+            .retry_after(wait));
+        }
+        PasswordCheck::Busy => return Err(busy()),
+    };
+    let secret =
+        sign_in_session(state, &bound.session, bound.carrier, &customer.customer_id).await?;
+    Ok((secret, Json(customer_view(state, &customer).await?)).into_response())
 }
 
 /// `DELETE /api/consent/session`.

@@ -39,6 +39,8 @@ pub enum Purpose {
     Csrf,
     /// Throttle keys (usernames, contacts), so they are not stored in clear.
     Throttle,
+    /// The `state` of a sign-in sent to an OpenID Connect provider.
+    OidcState,
 }
 
 impl Purpose {
@@ -52,6 +54,7 @@ impl Purpose {
             Purpose::ClientSecret => b"client-secret",
             Purpose::Csrf => b"csrf",
             Purpose::Throttle => b"throttle",
+            Purpose::OidcState => b"oidc-state",
         }
     }
 }

@@ -428,6 +428,29 @@ pub enum RotateOutcome {
     Invalid,
 }
 
+/// A sign-in sent to an OpenID Connect provider, waiting for its callback.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct OidcLogin {
+    /// Keyed hash of the `state` sent to the provider.
+    pub state_hash: Vec<u8>,
+    /// The configured provider.
+    pub provider_id: String,
+    /// The authorization request.
+    pub request_key: String,
+    /// Its public id (the consent page to come back to).
+    pub request_id: String,
+    /// The consent session that started it.
+    pub session_id: String,
+    /// The `nonce` the ID token must carry.
+    pub nonce: String,
+    /// The PKCE verifier.
+    pub pkce_verifier: String,
+    /// Unix seconds.
+    pub created_at: i64,
+    /// Unix seconds.
+    pub expires_at: i64,
+}
+
 /// A one-time code challenge.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct OtpChallenge {

@@ -26,23 +26,25 @@ use sqlx::{Any, AnyPool, FromRow, Row, Transaction};
 
 use super::{
     AuthRequest, Authorization, Client, ClientKind, CodeAttempt, CodeRow, Customer, Limit, Meter,
-    NewToken, OtpChallenge, PurgeCounts, RedeemOutcome, ResendOutcome, Reservation, RotateOutcome,
-    ScopeOfUse, Session, StoreError, Throttle, TokenKind, TokenRow,
+    NewToken, OidcLogin, OtpChallenge, PurgeCounts, RedeemOutcome, ResendOutcome, Reservation,
+    RotateOutcome, ScopeOfUse, Session, StoreError, Throttle, TokenKind, TokenRow,
 };
 
 /// The SQLite migrations, in order; `PRAGMA user_version` is the number
 /// applied.
-const SQLITE_MIGRATIONS: [&str; 3] = [
+const SQLITE_MIGRATIONS: [&str; 4] = [
     include_str!("../../migrations/0001_initial.sql"),
     include_str!("../../migrations/0002_abuse_limits.sql"),
     include_str!("../../migrations/0003_espi_data.sql"),
+    include_str!("../../migrations/0004_oidc_logins.sql"),
 ];
 /// The PostgreSQL migrations, the same numbers with the same effect;
 /// `schema_migrations` records the ones applied.
-const POSTGRES_MIGRATIONS: [&str; 3] = [
+const POSTGRES_MIGRATIONS: [&str; 4] = [
     include_str!("../../migrations/postgres/0001_initial.sql"),
     include_str!("../../migrations/postgres/0002_abuse_limits.sql"),
     include_str!("../../migrations/postgres/0003_espi_data.sql"),
+    include_str!("../../migrations/postgres/0004_oidc_logins.sql"),
 ];
 const SCHEMA_VERSION: i64 = SQLITE_MIGRATIONS.len() as i64;
 /// `pg_advisory_xact_lock` key of the migrations ("gbcmd" in ASCII).
@@ -786,6 +788,38 @@ impl Store {
             .fetch_optional(&self.pool)
             .await?;
         row.as_ref().map(request_from_row).transpose()
+    }
+
+    /// Records a sign-in sent to an OpenID Connect provider.
+    pub async fn create_oidc_login(&self, l: &OidcLogin) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO oidc_logins (state_hash, provider_id, request_key, request_id, \
+             session_id, nonce, pkce_verifier, created_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(&l.state_hash)
+        .bind(&l.provider_id)
+        .bind(&l.request_key)
+        .bind(&l.request_id)
+        .bind(&l.session_id)
+        .bind(&l.nonce)
+        .bind(&l.pkce_verifier)
+        .bind(l.created_at)
+        .bind(l.expires_at)
+        .execute(&self.writer)
+        .await?;
+        Ok(())
+    }
+
+    /// Takes (deletes and returns) the sign-in of a `state`: one callback
+    /// wins, a replay finds nothing. An expired one is taken too, and
+    /// returned for the caller to refuse.
+    pub async fn take_oidc_login(&self, state_hash: &[u8]) -> Result<Option<OidcLogin>> {
+        let row = sqlx::query("DELETE FROM oidc_logins WHERE state_hash = $1 RETURNING *")
+            .bind(state_hash)
+            .fetch_optional(&self.writer)
+            .await?;
+        Ok(row.as_ref().map(OidcLogin::from_row).transpose()?)
     }
 
     /// Binds an unbound request to a session; false when it already was
