@@ -14,7 +14,7 @@ use std::rc::Rc;
 
 pub use consent_api::{
     Channel, ConsentContext, Customer, Decision, DecisionKind, DecisionResult, ErrorCode, Identify,
-    Meter, Method, OtpChallenge, Outcome, Receipt, ScopeOfUse, ServiceKind, ThirdParty,
+    Locale, Meter, Method, OtpChallenge, Outcome, Receipt, ScopeOfUse, ServiceKind, ThirdParty,
 };
 use consent_api::{OtpStart, OtpVerify, PasswordSignIn};
 use serde::Serialize;

@@ -6,7 +6,7 @@ use std::time::Duration;
 use espi_scope::describe;
 use leptos::prelude::*;
 
-use crate::api::{Decision, ErrorCode, Outcome, Receipt};
+use crate::api::{Decision, ErrorCode, Locale, Outcome, Receipt};
 use crate::components::{Heading, Row, SubHeading};
 use crate::events::WidgetEvent;
 use crate::flow::{Busy, Flow, Step, use_flow};
@@ -16,8 +16,13 @@ use crate::steps::consent::text::{meter_text, plain_lines};
 /// Posts a decision; on success shows the done step and tells the host
 /// (`gb-consent:authorized` / `:declined`, cancelable). A decline is
 /// followed at once, an authorization after the receipt's countdown.
-pub async fn post_decision(flow: Flow, d: Decision) {
+pub async fn post_decision(flow: Flow, mut d: Decision) {
     let Some(api) = flow.api() else { return };
+    // The receipt mail is written in the language the customer reads.
+    d.locale = Some(match flow.lang() {
+        describe::Lang::En => Locale::En,
+        describe::Lang::Es => Locale::Es,
+    });
     flow.errors.set(Vec::new());
     let e = match api.decide(&d).await {
         Ok(res) => {

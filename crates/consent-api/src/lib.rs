@@ -292,6 +292,51 @@ pub struct OtpChallenge {
     pub proves_mailbox_only: bool,
 }
 
+/// `CodeRequired`'s outcome: the only one there is (a tag the widget
+/// reads, not a string it compares).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum SecondFactorOutcome {
+    /// The password was right; a one-time code was sent.
+    CodeRequired,
+}
+
+/// `CodeRequired`: the answer (`202`) to a right password when the
+/// custodian asks for a second factor. The session is not signed in until
+/// the code of `challenge` is verified (`…/sign-in/otp/{challenge_id}/verify`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CodeRequired {
+    /// Always `code_required`.
+    pub outcome: SecondFactorOutcome,
+    /// Where the code went.
+    pub challenge: OtpChallenge,
+}
+
+/// What a right password leads to: signed in (`200`, the [`Customer`]) or
+/// a code to enter first (`202`, [`CodeRequired`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum PasswordResult {
+    /// A one-time code must be entered first.
+    CodeRequired(CodeRequired),
+    /// Signed in.
+    SignedIn(Customer),
+}
+
+/// The language the customer reads (of the receipt mail).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum Locale {
+    /// English.
+    #[default]
+    En,
+    /// Spanish.
+    Es,
+}
+
 /// Authorize or decline.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -323,6 +368,9 @@ pub struct Decision {
     /// SAIDs granted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub meters: Option<Vec<String>>,
+    /// The language of the receipt mail (default English).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub locale: Option<Locale>,
 }
 
 impl Decision {
@@ -334,6 +382,7 @@ impl Decision {
             history_length: None,
             end_date: None,
             meters: None,
+            locale: None,
         }
     }
 }

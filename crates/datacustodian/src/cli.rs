@@ -10,7 +10,8 @@ use clap::{ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand,
 use serde::{Deserialize, Serialize};
 
 use crate::admin::{self, NewClient, NewCustomer};
-use crate::otp_sender::OutboxSender;
+use crate::mail::{EmailBySmtp, Mailer, SmtpSender};
+use crate::otp_sender::{OtpSender, OutboxSender};
 use crate::store::{Backend, ClientKind, Meter, ScopeOfUse, Store};
 use crate::{AppState, Config, HmacKey, app};
 
@@ -141,6 +142,24 @@ pub struct ServeArgs {
     /// Seconds between two purges of expired rows.
     #[arg(long, default_value_t = 60, env = "DATACUSTODIAN_PURGE_INTERVAL")]
     pub purge_interval: u64,
+    /// Ask for a one-time code (to the phone on file, else the email)
+    /// after a correct password, before the consent screen.
+    #[arg(long, env = "DATACUSTODIAN_REQUIRE_SECOND_FACTOR")]
+    pub require_second_factor: bool,
+    /// Send email (one-time codes, receipts) through this SMTP relay:
+    /// `smtp://HOST:PORT`, `smtp://HOST:PORT?tls=required` (STARTTLS) or
+    /// `smtps://HOST:PORT`, with `USER:PASSWORD@` or `USER@` and
+    /// `--smtp-password-file`. Default: codes go to the outbox, no receipt
+    /// mail.
+    #[arg(long, env = "DATACUSTODIAN_SMTP_URL")]
+    pub smtp_url: Option<String>,
+    /// The `From` address of the mail (`Name <addr@example.com>` or
+    /// `addr@example.com`).
+    #[arg(long, env = "DATACUSTODIAN_SMTP_FROM")]
+    pub smtp_from: Option<String>,
+    /// A file holding the SMTP password (of the user in `--smtp-url`).
+    #[arg(long, env = "DATACUSTODIAN_SMTP_PASSWORD_FILE")]
+    pub smtp_password_file: Option<PathBuf>,
 }
 
 fn rate_arg(flag: &str, s: &str) -> Result<Option<crate::Rate>, Failure> {
@@ -336,7 +355,12 @@ fn load_key(cli: &Cli) -> Result<HmacKey, Failure> {
     HmacKey::load_or_create(&path).map_err(|e| Failure::Runtime(e.to_string()))
 }
 
-async fn open_state(cli: &Cli, config: Config, outbox: PathBuf) -> Result<AppState, Failure> {
+async fn open_state(
+    cli: &Cli,
+    config: Config,
+    outbox: PathBuf,
+    mailer: Option<Mailer>,
+) -> Result<AppState, Failure> {
     if Backend::of_url(&cli.database).is_none() {
         return Err(Failure::Usage(format!(
             "unsupported database URL {:?}: use sqlite://PATH or postgres://USER@HOST/DB",
@@ -347,12 +371,20 @@ async fn open_state(cli: &Cli, config: Config, outbox: PathBuf) -> Result<AppSta
     let store = Store::open(&cli.database)
         .await
         .map_err(|e| Failure::Runtime(e.to_string()))?;
-    Ok(AppState::new(
-        config,
-        store,
-        key,
-        Arc::new(OutboxSender::new(outbox)),
-    ))
+    let outbox = OutboxSender::new(outbox);
+    // The email slot goes through SMTP when a relay is set.
+    let sender: Arc<dyn OtpSender> = match &mailer {
+        Some(m) => Arc::new(EmailBySmtp {
+            email: SmtpSender::new(m.clone()),
+            sms: Arc::new(outbox),
+        }),
+        None => Arc::new(outbox),
+    };
+    let state = AppState::new(config, store, key, sender);
+    if let Some(m) = mailer {
+        state.set_mailer(m);
+    }
+    Ok(state)
 }
 
 fn default_outbox(cli: &Cli) -> PathBuf {
@@ -397,6 +429,10 @@ struct FileSettings {
     max_sign_in_attempts: Option<u32>,
     purge_interval: Option<u64>,
     metrics_listen: Option<SocketAddr>,
+    require_second_factor: Option<bool>,
+    smtp_url: Option<String>,
+    smtp_from: Option<String>,
+    smtp_password_file: Option<PathBuf>,
 }
 
 /// Fills from the `--config` file every setting that neither a flag nor
@@ -454,6 +490,10 @@ fn apply_config_file(cli: &mut Cli, matches: &ArgMatches, path: &Path) -> Result
     take!(max_sign_in_attempts, "max_sign_in_attempts", |v| v);
     take!(purge_interval, "purge_interval", |v| v);
     take!(metrics_listen, "metrics_listen", Some);
+    take!(require_second_factor, "require_second_factor", |v| v);
+    take!(smtp_url, "smtp_url", Some);
+    take!(smtp_from, "smtp_from", Some);
+    take!(smtp_password_file, "smtp_password_file", Some);
     if let Some(v) = f.trusted_proxy
         && unset(m, "trusted_proxies")
     {
@@ -591,7 +631,20 @@ async fn serve(cli: &Cli, args: &ServeArgs) -> Result<(), Failure> {
         .otp_outbox
         .clone()
         .unwrap_or_else(|| default_outbox(cli));
-    let state = open_state(cli, config, outbox.clone()).await?;
+    config.require_second_factor = args.require_second_factor;
+    let mailer = match (&args.smtp_url, &args.smtp_from) {
+        (Some(url), Some(from)) => Some(
+            Mailer::new(url, from, args.smtp_password_file.as_deref()).map_err(Failure::Usage)?,
+        ),
+        (None, _) if args.smtp_password_file.is_some() => {
+            return Err(Failure::Usage(
+                "--smtp-password-file needs --smtp-url".into(),
+            ));
+        }
+        (Some(_), None) => return Err(Failure::Usage("--smtp-url needs --smtp-from".into())),
+        (None, _) => None,
+    };
+    let state = open_state(cli, config, outbox.clone(), mailer).await?;
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .map_err(|e| Failure::Runtime(format!("cannot listen on {}: {e}", args.listen)))?;
@@ -740,7 +793,7 @@ fn split_kv<'a>(what: &str, s: &'a str) -> Result<(&'a str, &'a str), Failure> {
 }
 
 async fn client(cli: &Cli, c: &ClientCommand) -> Result<(), Failure> {
-    let state = open_state(cli, admin_config(), default_outbox(cli)).await?;
+    let state = open_state(cli, admin_config(), default_outbox(cli), None).await?;
     let r = match c {
         ClientCommand::Add(a) => {
             let mut sous = Vec::new();
@@ -826,7 +879,7 @@ async fn client(cli: &Cli, c: &ClientCommand) -> Result<(), Failure> {
 }
 
 async fn customer(cli: &Cli, c: &CustomerCommand) -> Result<(), Failure> {
-    let state = open_state(cli, admin_config(), default_outbox(cli)).await?;
+    let state = open_state(cli, admin_config(), default_outbox(cli), None).await?;
     let r = match c {
         CustomerCommand::Add(a) => {
             let mut meters: Vec<Meter> = Vec::new();

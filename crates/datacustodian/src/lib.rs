@@ -41,6 +41,7 @@ pub mod error;
 pub mod espi;
 pub mod health;
 pub mod housekeeping;
+pub mod mail;
 pub mod metrics;
 pub mod oauth;
 pub mod otp_sender;
@@ -78,6 +79,7 @@ struct Inner {
     store: Store,
     key: HmacKey,
     otp: Arc<dyn OtpSender>,
+    mailer: std::sync::OnceLock<mail::Mailer>,
     clock: Clock,
     metadata: String,
     limits: security::limits::Limits,
@@ -107,6 +109,7 @@ impl AppState {
                 store,
                 key,
                 otp,
+                mailer: std::sync::OnceLock::new(),
                 clock,
                 metadata,
                 metrics: metrics::Metrics::default(),
@@ -141,6 +144,17 @@ impl AppState {
 
     pub(crate) fn otp_sender_arc(&self) -> Arc<dyn OtpSender> {
         self.inner.otp.clone()
+    }
+
+    /// Sends receipts through `mailer` (`serve --smtp-url`). Set once,
+    /// before serving; a second call is ignored.
+    pub fn set_mailer(&self, mailer: mail::Mailer) {
+        let _ = self.inner.mailer.set(mailer);
+    }
+
+    /// The SMTP relay, when one is set.
+    pub fn mailer(&self) -> Option<&mail::Mailer> {
+        self.inner.mailer.get()
     }
 
     /// The clock.

@@ -36,6 +36,7 @@ struct Inner {
     requests: BTreeMap<(String, u16), u64>,
     latency: BTreeMap<String, Histogram>,
     tokens: BTreeMap<String, u64>,
+    mails: BTreeMap<(&'static str, &'static str), u64>,
 }
 
 /// The counters of one process.
@@ -70,6 +71,12 @@ impl Metrics {
             .tokens
             .entry(grant_type.to_string())
             .or_default() += 1;
+    }
+
+    /// Counts one mail of `kind` (`receipt`) handed to the relay or not.
+    pub fn record_mail(&self, kind: &'static str, sent: bool) {
+        let outcome = if sent { "sent" } else { "failed" };
+        *self.lock().mails.entry((kind, outcome)).or_default() += 1;
     }
 
     /// The Prometheus text format.
@@ -120,6 +127,14 @@ impl Metrics {
             let _ = writeln!(
                 out,
                 "datacustodian_tokens_issued_total{{grant_type=\"{grant}\"}} {n}"
+            );
+        }
+        out.push_str("# HELP datacustodian_mails_total Mails by kind and outcome (sent: accepted by the relay).\n");
+        out.push_str("# TYPE datacustodian_mails_total counter\n");
+        for ((kind, outcome), n) in &m.mails {
+            let _ = writeln!(
+                out,
+                "datacustodian_mails_total{{kind=\"{kind}\",outcome=\"{outcome}\"}} {n}"
             );
         }
         let shed: u64 = m

@@ -368,6 +368,76 @@ pub async fn start(
         .into_response())
 }
 
+/// The second factor after a right password (`serve
+/// --require-second-factor`): a code to the phone on file, else the email,
+/// on a challenge of this request and session that names the customer, so
+/// `verify` (with its throttles and lock) is what signs the session in.
+/// Answers `202` [`consent_api::CodeRequired`].
+pub async fn second_factor(
+    state: &AppState,
+    bound: &Bound,
+    customer: &Customer,
+) -> Result<Response, ApiError> {
+    let now = state.now();
+    let channel = if customer.phone.is_some() {
+        Channel::Sms
+    } else {
+        Channel::Email
+    };
+    let (to, sent_to) = destination(customer, channel)?;
+    let challenge_id = new_id();
+    let code = six_digits();
+    let contact = contact_hash(state, &to);
+    let send_keys = vec![
+        throttle_key(state, "identity-2fa", &[&customer.customer_id]),
+        contact.clone(),
+    ];
+    let challenge = OtpChallenge {
+        challenge_id: challenge_id.clone(),
+        request_key: bound.request.request_key.clone(),
+        session_id: bound.session.session_id.clone(),
+        customer_id: Some(customer.customer_id.clone()),
+        channel: channel.as_str().to_string(),
+        contact_hash: contact,
+        code_hash: code_hash(state, &challenge_id, &code),
+        sent_to: sent_to.clone(),
+        created_at: now,
+        expires_at: now + state.config().otp_lifetime as i64,
+        last_sent_at: now,
+        used_at: None,
+        failures: 0,
+        throttled_until: 0,
+    };
+    if let Reservation::Refused(wait) = state
+        .store()
+        .start_challenge(&challenge, &send_keys, send_limit(state))
+        .await?
+    {
+        return Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_attempts",
+            "too many codes were sent to this customer in the last hour",
+        )
+        .retry_after(wait));
+    }
+    send(state, channel, to, code)?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(CodeRequiredView {
+            outcome: consent_api::SecondFactorOutcome::CodeRequired,
+            challenge: view(state, &challenge_id, channel, sent_to),
+        }),
+    )
+        .into_response())
+}
+
+/// `CodeRequired`.
+#[derive(Serialize)]
+struct CodeRequiredView {
+    outcome: consent_api::SecondFactorOutcome,
+    challenge: ChallengeView,
+}
+
 fn too_many_starts(wait: i64) -> ApiError {
     ApiError::new(
         StatusCode::TOO_MANY_REQUESTS,

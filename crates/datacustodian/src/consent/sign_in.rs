@@ -178,6 +178,10 @@ pub async fn password(
             }
             PasswordCheck::Busy => return Err(busy()),
         };
+    if state.config().require_second_factor {
+        // Not signed in yet: the code's verify signs the session in.
+        return super::otp::second_factor(&state, &bound, &customer).await;
+    }
     let cookie = sign_in_session(&state, &bound.session, &customer.customer_id).await?;
     let mut resp = Json(customer_view(&state, &customer).await?).into_response();
     resp.headers_mut().insert(header::SET_COOKIE, cookie);
