@@ -14,7 +14,8 @@ use std::rc::Rc;
 
 pub use consent_api::{
     Channel, ConsentContext, Customer, Decision, DecisionKind, DecisionResult, ErrorCode, Identify,
-    Locale, Meter, Method, OtpChallenge, Outcome, Receipt, ScopeOfUse, ServiceKind, ThirdParty,
+    Locale, Meter, Method, OtpChallenge, Outcome, PasswordResult, Receipt, ScopeOfUse, ServiceKind,
+    ThirdParty,
 };
 use consent_api::{OtpStart, OtpVerify, PasswordSignIn};
 use serde::Serialize;
@@ -230,7 +231,7 @@ impl Api {
         &self,
         username: String,
         password: String,
-    ) -> Result<Customer, ApiError> {
+    ) -> Result<PasswordResult, ApiError> {
         let body = PasswordSignIn { username, password };
         self.call("POST", "/sign-in/password", Some(&body)).await
     }

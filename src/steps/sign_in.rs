@@ -5,7 +5,7 @@
 
 use leptos::prelude::*;
 
-use crate::api::{ApiError, Customer, ErrorCode, Identify, Method};
+use crate::api::{ApiError, Customer, ErrorCode, Identify, Method, OtpChallenge, PasswordResult};
 use crate::components::{Choice, Choices, FieldKind, Heading, TextField};
 use crate::flow::{Busy, FieldError, Flow, Step, use_flow};
 use crate::i18n::M;
@@ -133,21 +133,25 @@ async fn send(flow: Flow, attempt: Attempt) {
     let Some(api) = flow.api() else { return };
     let (m, err) = match attempt {
         Attempt::Password(u, p) => match api.sign_in_password(u, p).await {
-            Ok(c) => return signed_in(flow, c),
+            Ok(PasswordResult::SignedIn(c)) => return signed_in(flow, c),
+            // The custodian asks for a second factor: the code step signs in.
+            Ok(PasswordResult::CodeRequired(r)) => return code_sent(flow, r.challenge),
             Err(e) => (Method::Password, e),
         },
         Attempt::Code(m, who, email) => match api.start_otp(who, email).await {
-            Ok(ch) => {
-                let status = crate::steps::code::sent_status(flow, &ch, false);
-                flow.challenge.set(Some(ch));
-                flow.go(Step::Code);
-                flow.status.set(status);
-                return;
-            }
+            Ok(ch) => return code_sent(flow, ch),
             Err(e) => (m, e),
         },
     };
     explain(flow, m, &err);
+}
+
+/// A code went out: on to the code step, saying where.
+fn code_sent(flow: Flow, ch: OtpChallenge) {
+    let status = crate::steps::code::sent_status(flow, &ch, false);
+    flow.challenge.set(Some(ch));
+    flow.go(Step::Code);
+    flow.status.set(status);
 }
 
 fn explain(flow: Flow, m: Method, err: &ApiError) {

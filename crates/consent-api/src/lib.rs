@@ -199,6 +199,21 @@ pub struct ConsentContext {
     pub customer: Option<Customer>,
 }
 
+/// `CustomerSession`: "Your data sharing" (`GET /api/customer/session`):
+/// the session's CSRF token, how to sign in, and the customer when the
+/// session is signed in.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CustomerSession {
+    /// Sent back as `X-CSRF-Token` on every `POST`.
+    pub csrf_token: String,
+    /// How the customer may sign in.
+    pub sign_in: SignIn,
+    /// The customer, when the session is signed in.
+    #[serde(default)]
+    pub customer: Option<Customer>,
+}
+
 /// `PasswordSignIn`: the body of `POST …/sign-in/password`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -224,6 +224,21 @@ pub fn app(state: AppState) -> Router {
             "/api/consent/requests/{request_id}/sign-in/otp/{challenge_id}/verify",
             post(consent::otp::verify),
         )
+        // "Your data sharing": the same sign-in without a request.
+        .route("/api/customer/session", get(consent::sharing::session))
+        .route(
+            "/api/customer/sign-in/password",
+            post(consent::sign_in::password),
+        )
+        .route("/api/customer/sign-in/otp", post(consent::otp::start))
+        .route(
+            "/api/customer/sign-in/otp/{challenge_id}/resend",
+            post(consent::otp::resend),
+        )
+        .route(
+            "/api/customer/sign-in/otp/{challenge_id}/verify",
+            post(consent::otp::verify),
+        )
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             security::limits::rate_limit,

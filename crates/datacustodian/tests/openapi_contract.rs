@@ -70,6 +70,7 @@ fn every_schema_matches_the_shared_types() {
     check(&doc, "DecisionResult", generated::<DecisionResult>());
     check(&doc, "Receipt", generated::<Receipt>());
     check(&doc, "CodeRequired", generated::<CodeRequired>());
+    check(&doc, "CustomerSession", generated::<CustomerSession>());
 }
 
 #[test]

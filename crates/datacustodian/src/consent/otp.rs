@@ -24,7 +24,10 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
-use super::extract::{ApiJson, Pending};
+use std::collections::HashMap;
+
+use super::extract::ApiJson;
+use super::sharing::SignInTarget;
 use super::sign_in::{count_request_attempt, throttle_key};
 use super::{Bound, customer_view, rotated_cookie};
 use crate::AppState;
@@ -275,7 +278,7 @@ fn code_limit(state: &AppState) -> Limit {
 pub async fn start(
     State(state): State<AppState>,
     ip: ClientIp,
-    Pending { bound, now }: Pending,
+    SignInTarget { bound, now }: SignInTarget,
     ApiJson(b): ApiJson<StartBody>,
 ) -> Result<Response, ApiError> {
     let channel = match b.channel.as_str() {
@@ -492,9 +495,10 @@ fn channel_of(c: &OtpChallenge) -> Channel {
 /// `POST …/sign-in/otp/{challenge_id}/resend`.
 pub async fn resend(
     State(state): State<AppState>,
-    Path((_, challenge_id)): Path<(String, String)>,
-    Pending { bound, now }: Pending,
+    Path(path): Path<HashMap<String, String>>,
+    SignInTarget { bound, now }: SignInTarget,
 ) -> Result<Response, ApiError> {
+    let challenge_id = path.get("challenge_id").cloned().unwrap_or_default();
     let c = load_challenge(&state, &bound, &challenge_id).await?;
     let channel = channel_of(&c);
     let to = match &c.customer_id {
@@ -568,10 +572,11 @@ pub async fn resend(
 /// `POST …/sign-in/otp/{challenge_id}/verify`.
 pub async fn verify(
     State(state): State<AppState>,
-    Path((_, challenge_id)): Path<(String, String)>,
-    Pending { bound, now }: Pending,
+    Path(path): Path<HashMap<String, String>>,
+    SignInTarget { bound, now }: SignInTarget,
     ApiJson(b): ApiJson<VerifyBody>,
 ) -> Result<Response, ApiError> {
+    let challenge_id = path.get("challenge_id").cloned().unwrap_or_default();
     let c = load_challenge(&state, &bound, &challenge_id).await?;
     count_request_attempt(&state, &bound).await?;
     let cfg = state.config();

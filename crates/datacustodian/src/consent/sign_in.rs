@@ -14,7 +14,8 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use super::extract::{ApiJson, Pending};
+use super::extract::ApiJson;
+use super::sharing::{SignInTarget, is_session_key};
 use super::{Bound, current_session, customer_view, sign_in_session};
 use crate::AppState;
 use crate::error::ApiError;
@@ -122,6 +123,10 @@ pub fn busy() -> ApiError {
 /// `request_attempts_exhausted` (no `retry_after`: start again from the
 /// application) when it is used up.
 pub async fn count_request_attempt(state: &AppState, bound: &Bound) -> Result<(), ApiError> {
+    if is_session_key(&bound.request.request_key) {
+        // "Your data sharing": no request to cap (see `sharing`).
+        return Ok(());
+    }
     let max = i64::from(state.config().max_sign_in_attempts_per_request);
     if state
         .store()
@@ -149,7 +154,7 @@ pub struct PasswordBody {
 pub async fn password(
     State(state): State<AppState>,
     ip: ClientIp,
-    Pending { bound, .. }: Pending,
+    SignInTarget { bound, .. }: SignInTarget,
     ApiJson(b): ApiJson<PasswordBody>,
 ) -> Result<Response, ApiError> {
     if b.username.len() > 256 || b.password.len() > 1024 {
