@@ -13,9 +13,9 @@ use std::pin::Pin;
 use std::rc::Rc;
 
 pub use consent_api::{
-    Channel, ConsentContext, Customer, Decision, DecisionKind, DecisionResult, ErrorCode, Identify,
-    Locale, Meter, Method, OtpChallenge, Outcome, PasswordResult, Receipt, ScopeOfUse, ServiceKind,
-    ThirdParty,
+    AuthorizationList, AuthorizationStatus, Channel, ConsentContext, Customer, CustomerSession,
+    Decision, DecisionKind, DecisionResult, ErrorCode, Identify, Locale, Meter, Method,
+    OtpChallenge, Outcome, PasswordResult, Receipt, ScopeOfUse, ServiceKind, SignIn, ThirdParty,
 };
 use consent_api::{OtpStart, OtpVerify, PasswordSignIn};
 use serde::Serialize;
@@ -152,7 +152,9 @@ impl ApiError {
 pub struct Api {
     transport: Transport,
     base: String,
-    request_id: String,
+    /// `/api/consent/requests/{id}`, or `/api/customer` ("Your data
+    /// sharing": the same sign-in tails, without a request).
+    prefix: String,
     csrf: RefCell<String>,
 }
 
@@ -168,8 +170,16 @@ impl Api {
         Api {
             transport,
             base: base.trim_end_matches('/').to_string(),
-            request_id: request_id.to_string(),
+            prefix: format!("/api/consent/requests/{}", segment(request_id)),
             csrf: RefCell::new(String::new()),
+        }
+    }
+
+    /// The customer's own API ("Your data sharing"), at `base`.
+    pub fn customer(transport: Transport, base: &str) -> Api {
+        Api {
+            prefix: "/api/customer".into(),
+            ..Api::new(transport, base, "")
         }
     }
 
@@ -179,11 +189,7 @@ impl Api {
     }
 
     fn url(&self, tail: &str) -> String {
-        format!(
-            "{}/api/consent/requests/{}{tail}",
-            self.base,
-            segment(&self.request_id)
-        )
+        format!("{}{}{tail}", self.base, self.prefix)
     }
 
     async fn call<T: DeserializeOwned>(
@@ -200,6 +206,8 @@ impl Api {
         };
         let resp = (self.transport)(req).await.ok_or(ApiError::Network)?;
         match resp.status {
+            // `204 No Content` reads as `null` (a `()`).
+            200..=299 if resp.body.is_empty() => from_json("null").ok_or(ApiError::Server),
             200..=299 => from_json(&resp.body).ok_or(ApiError::Server),
             // A 503 `server_busy` is a refusal the customer can act on;
             // any other 5xx is the server's fault.
@@ -259,6 +267,24 @@ impl Api {
     pub async fn verify(&self, challenge_id: &str, code: String) -> Result<Customer, ApiError> {
         let tail = format!("/sign-in/otp/{}/verify", segment(challenge_id));
         self.call("POST", &tail, Some(&OtpVerify { code })).await
+    }
+
+    /// `GET /api/customer/session`; remembers the CSRF token.
+    pub async fn session(&self) -> Result<CustomerSession, ApiError> {
+        let s: CustomerSession = self.call("GET", "/session", None::<&()>).await?;
+        *self.csrf.borrow_mut() = s.csrf_token.clone();
+        Ok(s)
+    }
+
+    /// `GET /api/customer/authorizations`.
+    pub async fn authorizations(&self) -> Result<AuthorizationList, ApiError> {
+        self.call("GET", "/authorizations", None::<&()>).await
+    }
+
+    /// `POST /api/customer/authorizations/{id}/revoke`.
+    pub async fn revoke(&self, authorization_id: &str) -> Result<(), ApiError> {
+        let tail = format!("/authorizations/{}/revoke", segment(authorization_id));
+        self.call("POST", &tail, None::<&()>).await
     }
 
     /// `POST …/decision`.

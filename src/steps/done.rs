@@ -174,6 +174,23 @@ fn ReceiptPanel(
     receipt: Receipt,
 ) -> impl IntoView {
     let flow = use_flow();
+    view! {
+        <div class="gbc-panel gbc-receipt">
+            <SubHeading text=flow.t(M::DoneReceipt) />
+            <ReceiptRows receipt=receipt />
+        </div>
+    }
+}
+
+/// What an authorization shares, as summary rows: with whom, what, which
+/// meters, how far back, until when, since when, its reference (the
+/// receipt, and each entry of "Your data sharing").
+#[component]
+pub fn ReceiptRows(
+    /// The authorization.
+    receipt: Receipt,
+) -> impl IntoView {
+    let flow = use_flow();
     let lang = flow.lang();
     let rc = receipt;
     let third = if rc.third_party.is_empty() {
@@ -187,18 +204,15 @@ fn ReceiptPanel(
     let meters: Vec<String> = rc.meters.iter().map(|m| meter_text(flow, m)).collect();
     let row = |m: M, v: Vec<String>| view! { <Row key=flow.t(m) value=v /> };
     view! {
-        <div class="gbc-panel gbc-receipt">
-            <SubHeading text=flow.t(M::DoneReceipt) />
-            <dl class="gbc-summary-list">
-                {row(M::ReceiptWith, vec![third])}
-                {(!what.is_empty()).then(|| row(M::ReceiptData, what))}
-                {(!meters.is_empty()).then(|| row(M::ReceiptMeters, meters))}
-                {rc.history_length.map(|h| row(M::ReceiptHistory, vec![describe::seconds(h, lang)]))}
-                {row(M::ReceiptUntil, vec![describe::end_date(rc.end_date, lang)])}
-                {(rc.granted_at > 0)
-                    .then(|| row(M::ReceiptDate, vec![describe::end_date(rc.granted_at, lang)]))}
-                {row(M::ReceiptRef, vec![rc.authorization_id.clone()])}
-            </dl>
-        </div>
+        <dl class="gbc-summary-list">
+            {row(M::ReceiptWith, vec![third])}
+            {(!what.is_empty()).then(|| row(M::ReceiptData, what))}
+            {(!meters.is_empty()).then(|| row(M::ReceiptMeters, meters))}
+            {rc.history_length.map(|h| row(M::ReceiptHistory, vec![describe::seconds(h, lang)]))}
+            {row(M::ReceiptUntil, vec![describe::end_date(rc.end_date, lang)])}
+            {(rc.granted_at > 0)
+                .then(|| row(M::ReceiptDate, vec![describe::end_date(rc.granted_at, lang)]))}
+            {row(M::ReceiptRef, vec![rc.authorization_id.clone()])}
+        </dl>
     }
 }

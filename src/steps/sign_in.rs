@@ -27,7 +27,11 @@ pub fn signed_in(flow: Flow, customer: Customer) {
     let name = customer.display_name.clone();
     flow.customer.set(Some(customer));
     flow.challenge.set(None);
-    flow.go(Step::Consent);
+    flow.go(if flow.sharing() {
+        Step::Sharing
+    } else {
+        Step::Consent
+    });
     if !name.is_empty() {
         flow.status
             .set(flow.f(M::StatusSignedIn, &[("name", &name)]));
@@ -185,12 +189,10 @@ fn explain(flow: Flow, m: Method, err: &ApiError) {
 pub fn SignInStep() -> impl IntoView {
     let flow = use_flow();
     let (mut methods, hint) = flow
-        .ctx
-        .with_untracked(|c| {
-            c.as_ref()
-                .map(|c| (c.sign_in.methods.clone(), c.sign_in.hint.clone()))
-        })
+        .sign_in
+        .with_untracked(|s| s.as_ref().map(|s| (s.methods.clone(), s.hint.clone())))
         .unwrap_or_default();
+    let sharing = flow.sharing();
     if methods.is_empty() {
         methods.push(Method::Password);
     }
@@ -229,8 +231,8 @@ pub fn SignInStep() -> impl IntoView {
     let shows = move |m: Method| offered.contains(&m);
     view! {
         <div class="gbc-step">
-            <Heading text=flow.t(M::SignInTitle) />
-            <p class="gbc-body">{flow.fc(M::SignInIntro)}</p>
+            <Heading text=flow.t(if sharing { M::SharingSignInTitle } else { M::SignInTitle }) />
+            <p class="gbc-body">{if sharing { flow.t(M::SharingSignInIntro) } else { flow.fc(M::SignInIntro) }}</p>
             <form class="gbc-form" novalidate on:submit=on_submit>
                 <MethodChoice methods=methods method=form.method />
                 {shows(Method::Password).then(|| view! { <PasswordFields form=form /> })}
@@ -257,7 +259,8 @@ pub fn SignInStep() -> impl IntoView {
                             flow.t(if form.method.get() == Method::Password { M::SignInSubmit } else { M::SendCode })
                         }}
                     </button>
-                    <DeclineButton label=flow.fc(M::CancelToClient) busy=busy />
+                    // No request to decline on "Your data sharing".
+                    {(!sharing).then(|| view! { <DeclineButton label=flow.fc(M::CancelToClient) busy=busy /> })}
                 </div>
             </form>
         </div>

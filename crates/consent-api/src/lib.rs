@@ -449,6 +449,16 @@ pub struct Receipt {
     pub status: AuthorizationStatus,
 }
 
+/// The customer's authorizations (`GET /api/customer/authorizations`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AuthorizationList {
+    /// Sent back as `X-CSRF-Token` to revoke.
+    pub csrf_token: String,
+    /// Every authorization, newest first.
+    pub authorizations: Vec<Receipt>,
+}
+
 /// `DecisionResult`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -71,6 +71,7 @@ fn every_schema_matches_the_shared_types() {
     check(&doc, "Receipt", generated::<Receipt>());
     check(&doc, "CodeRequired", generated::<CodeRequired>());
     check(&doc, "CustomerSession", generated::<CustomerSession>());
+    check(&doc, "AuthorizationList", generated::<AuthorizationList>());
 }
 
 #[test]
