@@ -15,9 +15,9 @@ use std::rc::Rc;
 pub use consent_api::{
     AuthorizationList, AuthorizationStatus, Channel, ConsentContext, Customer, CustomerSession,
     Decision, DecisionKind, DecisionResult, ErrorCode, Identify, Locale, Meter, Method,
-    OtpChallenge, Outcome, PasswordResult, Receipt, ScopeOfUse, ServiceKind, SignIn, ThirdParty,
+    OtpChallenge, Outcome, Receipt, ScopeOfUse, ServiceKind, SignIn, ThirdParty,
 };
-use consent_api::{OtpStart, OtpVerify, PasswordSignIn};
+use consent_api::{CodeRequired, OtpStart, OtpVerify, PasswordSignIn};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -148,6 +148,14 @@ impl ApiError {
     }
 }
 
+/// What a right password leads to.
+pub enum PasswordOutcome {
+    /// Signed in.
+    SignedIn(Customer),
+    /// A one-time code went out; its verify signs in.
+    CodeRequired(OtpChallenge),
+}
+
 /// The consent API of one request.
 pub struct Api {
     transport: Transport,
@@ -198,6 +206,23 @@ impl Api {
         tail: &str,
         body: Option<&impl Serialize>,
     ) -> Result<T, ApiError> {
+        let resp = self.send(method, tail, body).await?;
+        // `204 No Content` reads as `null` (a `()`).
+        let text = if resp.body.is_empty() {
+            "null"
+        } else {
+            &resp.body
+        };
+        from_json(text).ok_or(ApiError::Server)
+    }
+
+    /// Sends a request: a 2xx answer as it came, or the refusal.
+    async fn send(
+        &self,
+        method: &'static str,
+        tail: &str,
+        body: Option<&impl Serialize>,
+    ) -> Result<HttpResponse, ApiError> {
         let req = HttpRequest {
             method,
             url: self.url(tail),
@@ -206,9 +231,7 @@ impl Api {
         };
         let resp = (self.transport)(req).await.ok_or(ApiError::Network)?;
         match resp.status {
-            // `204 No Content` reads as `null` (a `()`).
-            200..=299 if resp.body.is_empty() => from_json("null").ok_or(ApiError::Server),
-            200..=299 => from_json(&resp.body).ok_or(ApiError::Server),
+            200..=299 => Ok(resp),
             // A 503 `server_busy` is a refusal the customer can act on;
             // any other 5xx is the server's fault.
             400..=599 => match from_json::<consent_api::ApiError>(&resp.body) {
@@ -239,9 +262,17 @@ impl Api {
         &self,
         username: String,
         password: String,
-    ) -> Result<PasswordResult, ApiError> {
+    ) -> Result<PasswordOutcome, ApiError> {
         let body = PasswordSignIn { username, password };
-        self.call("POST", "/sign-in/password", Some(&body)).await
+        let resp = self.send("POST", "/sign-in/password", Some(&body)).await?;
+        // 202: a second factor is required (`CodeRequired`).
+        if resp.status == 202 {
+            from_json::<CodeRequired>(&resp.body)
+                .map(|r| PasswordOutcome::CodeRequired(r.challenge))
+        } else {
+            from_json(&resp.body).map(PasswordOutcome::SignedIn)
+        }
+        .ok_or(ApiError::Server)
     }
 
     /// `POST …/sign-in/otp`.

@@ -5,7 +5,7 @@
 
 use leptos::prelude::*;
 
-use crate::api::{ApiError, Customer, ErrorCode, Identify, Method, OtpChallenge, PasswordResult};
+use crate::api::{ApiError, Customer, ErrorCode, Identify, Method, OtpChallenge, PasswordOutcome};
 use crate::components::{Choice, Choices, FieldKind, Heading, TextField};
 use crate::flow::{Busy, FieldError, Flow, Step, use_flow};
 use crate::i18n::M;
@@ -137,9 +137,9 @@ async fn send(flow: Flow, attempt: Attempt) {
     let Some(api) = flow.api() else { return };
     let (m, err) = match attempt {
         Attempt::Password(u, p) => match api.sign_in_password(u, p).await {
-            Ok(PasswordResult::SignedIn(c)) => return signed_in(flow, c),
+            Ok(PasswordOutcome::SignedIn(c)) => return signed_in(flow, c),
             // The custodian asks for a second factor: the code step signs in.
-            Ok(PasswordResult::CodeRequired(r)) => return code_sent(flow, r.challenge),
+            Ok(PasswordOutcome::CodeRequired(ch)) => return code_sent(flow, ch),
             Err(e) => (Method::Password, e),
         },
         Attempt::Code(m, who, email) => match api.start_otp(who, email).await {

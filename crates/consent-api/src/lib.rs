@@ -329,17 +329,6 @@ pub struct CodeRequired {
     pub challenge: OtpChallenge,
 }
 
-/// What a right password leads to: signed in (`200`, the [`Customer`]) or
-/// a code to enter first (`202`, [`CodeRequired`]).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(untagged)]
-pub enum PasswordResult {
-    /// A one-time code must be entered first.
-    CodeRequired(CodeRequired),
-    /// Signed in.
-    SignedIn(Customer),
-}
-
 /// The language the customer reads (of the receipt mail).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -79,12 +79,10 @@ impl WidgetBuild {
             .collect();
         let index = std::fs::read_to_string(dir.join("index.html"))?;
         let page = hosted_page(&index, &version);
-        // `boot.js` mounts the widget in its sharing mode on this mark.
-        let sharing_page = page.replacen(
-            "<main id=\"gb-consent\"",
-            "<main id=\"gb-consent\" data-mode=\"sharing\"",
-            1,
-        );
+        // `boot.js` mounts the widget in its sharing mode on this mark (on
+        // the page's one `<main>`, the widget's element, however Trunk's
+        // minifier writes its attributes).
+        let sharing_page = page.replacen("<main ", "<main data-mode=sharing ", 1);
         Ok(WidgetBuild {
             page,
             sharing_page,

@@ -248,7 +248,7 @@ async fn your_data_sharing_is_the_hosted_page_in_its_sharing_mode_under_the_same
     );
     let html = sharing.text().await.unwrap();
     assert!(
-        html.contains(r#"<main id="gb-consent" data-mode="sharing" class="gbc-host">"#),
+        html.contains(r#"<main data-mode=sharing id="gb-consent" class="gbc-host">"#),
         "{html}"
     );
     assert!(html.contains("/consent/v/"), "the versioned files: {html}");
