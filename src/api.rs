@@ -17,7 +17,7 @@ pub use consent_api::{
     Decision, DecisionKind, DecisionResult, ErrorCode, Identify, Locale, Meter, Method,
     OtpChallenge, Outcome, Receipt, ScopeOfUse, ServiceKind, SignIn, ThirdParty,
 };
-use consent_api::{CodeRequired, OtpStart, OtpVerify, PasswordSignIn};
+use consent_api::{OtpStart, OtpVerify, PasswordSignIn};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -200,33 +200,18 @@ impl Api {
         format!("{}{}{tail}", self.base, self.prefix)
     }
 
-    async fn call<T: DeserializeOwned>(
-        &self,
-        method: &'static str,
-        tail: &str,
-        body: Option<&impl Serialize>,
-    ) -> Result<T, ApiError> {
-        let resp = self.send(method, tail, body).await?;
-        // `204 No Content` reads as `null` (a `()`).
-        let text = if resp.body.is_empty() {
-            "null"
-        } else {
-            &resp.body
-        };
-        from_json(text).ok_or(ApiError::Server)
-    }
-
-    /// Sends a request: a 2xx answer as it came, or the refusal.
+    /// Sends a request (`body`: JSON text): a 2xx answer as it came, or the
+    /// refusal. Not generic, so the widget ships it once.
     async fn send(
         &self,
         method: &'static str,
         tail: &str,
-        body: Option<&impl Serialize>,
+        body: Option<String>,
     ) -> Result<HttpResponse, ApiError> {
         let req = HttpRequest {
             method,
             url: self.url(tail),
-            body: body.and_then(to_json),
+            body,
             csrf: (method != "GET").then(|| self.csrf.borrow().clone()),
         };
         let resp = (self.transport)(req).await.ok_or(ApiError::Network)?;
@@ -252,7 +237,7 @@ impl Api {
 
     /// `GET /api/consent/requests/{id}`; remembers the CSRF token.
     pub async fn context(&self) -> Result<ConsentContext, ApiError> {
-        let ctx: ConsentContext = self.call("GET", "", None::<&()>).await?;
+        let ctx: ConsentContext = read(&self.send("GET", "", None).await?)?;
         *self.csrf.borrow_mut() = ctx.csrf_token.clone();
         Ok(ctx)
     }
@@ -264,11 +249,18 @@ impl Api {
         password: String,
     ) -> Result<PasswordOutcome, ApiError> {
         let body = PasswordSignIn { username, password };
-        let resp = self.send("POST", "/sign-in/password", Some(&body)).await?;
-        // 202: a second factor is required (`CodeRequired`).
+        let resp = self
+            .send("POST", "/sign-in/password", to_json(&body))
+            .await?;
+        // 202: a second factor is required (`CodeRequired`: the status
+        // says which outcome it is; its `challenge` is what the code step
+        // needs).
         if resp.status == 202 {
-            from_json::<CodeRequired>(&resp.body)
-                .map(|r| PasswordOutcome::CodeRequired(r.challenge))
+            js_sys::JSON::parse(&resp.body)
+                .ok()
+                .and_then(|b| js_sys::Reflect::get(&b, &"challenge".into()).ok())
+                .and_then(|c| serde_wasm_bindgen::from_value(c).ok())
+                .map(PasswordOutcome::CodeRequired)
         } else {
             from_json(&resp.body).map(PasswordOutcome::SignedIn)
         }
@@ -285,43 +277,57 @@ impl Api {
             identify,
             channel: if email { Channel::Email } else { Channel::Sms },
         };
-        self.call("POST", "/sign-in/otp", Some(&body)).await
+        read(&self.send("POST", "/sign-in/otp", to_json(&body)).await?)
     }
 
     /// `POST …/sign-in/otp/{challenge}/resend`.
     pub async fn resend(&self, challenge_id: &str) -> Result<OtpChallenge, ApiError> {
         let tail = format!("/sign-in/otp/{}/resend", segment(challenge_id));
-        self.call("POST", &tail, None::<&()>).await
+        read(&self.send("POST", &tail, None).await?)
     }
 
     /// `POST …/sign-in/otp/{challenge}/verify`.
     pub async fn verify(&self, challenge_id: &str, code: String) -> Result<Customer, ApiError> {
         let tail = format!("/sign-in/otp/{}/verify", segment(challenge_id));
-        self.call("POST", &tail, Some(&OtpVerify { code })).await
+        read(
+            &self
+                .send("POST", &tail, to_json(&OtpVerify { code }))
+                .await?,
+        )
     }
 
     /// `GET /api/customer/session`; remembers the CSRF token.
     pub async fn session(&self) -> Result<CustomerSession, ApiError> {
-        let s: CustomerSession = self.call("GET", "/session", None::<&()>).await?;
+        let s: CustomerSession = read(&self.send("GET", "/session", None).await?)?;
         *self.csrf.borrow_mut() = s.csrf_token.clone();
         Ok(s)
     }
 
     /// `GET /api/customer/authorizations`.
     pub async fn authorizations(&self) -> Result<AuthorizationList, ApiError> {
-        self.call("GET", "/authorizations", None::<&()>).await
+        read(&self.send("GET", "/authorizations", None).await?)
     }
 
     /// `POST /api/customer/authorizations/{id}/revoke`.
     pub async fn revoke(&self, authorization_id: &str) -> Result<(), ApiError> {
         let tail = format!("/authorizations/{}/revoke", segment(authorization_id));
-        self.call("POST", &tail, None::<&()>).await
+        read(&self.send("POST", &tail, None).await?)
     }
 
     /// `POST …/decision`.
     pub async fn decide(&self, d: &Decision) -> Result<DecisionResult, ApiError> {
-        self.call("POST", "/decision", Some(d)).await
+        read(&self.send("POST", "/decision", to_json(d)).await?)
     }
+}
+
+/// Reads a 2xx answer as `T` (`204 No Content` reads as `null`, a `()`).
+fn read<T: DeserializeOwned>(resp: &HttpResponse) -> Result<T, ApiError> {
+    let text = if resp.body.is_empty() {
+        "null"
+    } else {
+        &resp.body
+    };
+    from_json(text).ok_or(ApiError::Server)
 }
 
 /// Reads JSON text into `T` (the browser's parser, then `serde`); `None`

@@ -428,7 +428,22 @@ impl Flow {
                 self.i18n.update_value(|i| i.apply(&bundle));
             }
             if self.sharing() {
-                return self.load_session(&api).await;
+                // "Your data sharing": the session, then the list or the
+                // sign-in.
+                match api.session().await {
+                    Ok(s) => {
+                        let signed_in = s.customer.is_some();
+                        self.customer.set(s.customer);
+                        self.sign_in.set(Some(s.sign_in));
+                        self.go(if signed_in {
+                            Step::Sharing
+                        } else {
+                            Step::SignIn
+                        });
+                    }
+                    Err(e) => self.fail_first_read(&e),
+                }
+                return;
             }
             if self.env(|e| e.request_id.is_empty()).unwrap_or(true) {
                 self.fail(Failure::Unknown);
@@ -471,23 +486,6 @@ impl Flow {
                 Err(e) => self.fail_first_read(&e),
             }
         });
-    }
-
-    /// "Your data sharing": the session, then the list or the sign-in.
-    async fn load_session(self, api: &Api) {
-        match api.session().await {
-            Ok(s) => {
-                let signed_in = s.customer.is_some();
-                self.customer.set(s.customer);
-                self.sign_in.set(Some(s.sign_in));
-                self.go(if signed_in {
-                    Step::Sharing
-                } else {
-                    Step::SignIn
-                });
-            }
-            Err(e) => self.fail_first_read(&e),
-        }
     }
 
     /// A refusal of the first read gets a page (a rate limit, a busy

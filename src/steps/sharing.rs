@@ -11,9 +11,16 @@ use crate::flow::{Busy, Flow, Step, use_flow};
 use crate::i18n::M;
 use crate::steps::done::ReceiptRows;
 
-/// Reads the list (`None` until it arrives).
-async fn load(flow: Flow, list: RwSignal<Option<Vec<Receipt>>>) {
+/// Stops the authorization `stop` names (its id and third party), if any,
+/// then reads the list again (`None` until it arrives). One future for
+/// both: the widget ships each `async fn` as its own state machine.
+async fn refresh(flow: Flow, list: RwSignal<Option<Vec<Receipt>>>, stop: Option<(String, String)>) {
     let Some(api) = flow.api() else { return };
+    if let Some((id, _)) = &stop
+        && let Err(e) = api.revoke(id).await
+    {
+        return refused(flow, &e);
+    }
     match api.authorizations().await {
         Ok(l) => {
             // The CSRF token of the revokes.
@@ -24,6 +31,12 @@ async fn load(flow: Flow, list: RwSignal<Option<Vec<Receipt>>>) {
                     .filter(|a| a.status == AuthorizationStatus::Active)
                     .collect(),
             ));
+            if let Some((_, client)) = stop {
+                flow.errors.set(Vec::new());
+                flow.status
+                    .set(flow.f(M::SharingStopped, &[("client", &client)]));
+                flow.focus(".gbc-h");
+            }
         }
         Err(e) => refused(flow, &e),
     }
@@ -42,39 +55,27 @@ fn refused(flow: Flow, e: &crate::api::ApiError) {
     flow.report(e, "", None);
 }
 
-/// Stops one authorization, then says so and reads the list again.
-async fn stop(flow: Flow, list: RwSignal<Option<Vec<Receipt>>>, id: String, client: String) {
-    let Some(api) = flow.api() else { return };
-    match api.revoke(&id).await {
-        Ok(()) => {
-            flow.errors.set(Vec::new());
-            load(flow, list).await;
-            flow.status
-                .set(flow.f(M::SharingStopped, &[("client", &client)]));
-            flow.focus(".gbc-h");
-        }
-        Err(e) => refused(flow, &e),
-    }
-}
-
 /// The "Your data sharing" step.
 #[component]
 pub fn SharingStep() -> impl IntoView {
     let flow = use_flow();
     let list = RwSignal::new(None::<Vec<Receipt>>);
     let busy = Busy::new();
-    busy.run(load(flow, list));
+    busy.run(refresh(flow, list, None));
     view! {
         <div class="gbc-step">
             <Heading text=flow.t(M::SharingTitle) />
-            {move || match list.get() {
-                None => view! { <p class="gbc-body">{flow.t(M::Working)}</p> }.into_any(),
-                Some(v) if v.is_empty() => view! { <p class="gbc-body">{flow.t(M::SharingNone)}</p> }.into_any(),
-                Some(v) => view! {
-                    <p class="gbc-body">{flow.t(M::SharingIntro)}</p>
-                    {v.into_iter().map(|r| view! { <SharingEntry receipt=r list=list busy=busy /> }).collect_view()}
+            {move || {
+                let v = list.get();
+                let intro = match &v {
+                    None => M::Working,
+                    Some(v) if v.is_empty() => M::SharingNone,
+                    Some(_) => M::SharingIntro,
+                };
+                view! {
+                    <p class="gbc-body">{flow.t(intro)}</p>
+                    {v.unwrap_or_default().into_iter().map(|r| view! { <SharingEntry receipt=r list=list busy=busy /> }).collect_view()}
                 }
-                    .into_any(),
             }}
         </div>
     }
@@ -103,7 +104,7 @@ fn SharingEntry(
                     type="button"
                     class="gbc-button gbc-button--secondary"
                     disabled=move || busy.get()
-                    on:click=move |_| busy.run(stop(flow, list, id.clone(), client.clone()))
+                    on:click=move |_| busy.run(refresh(flow, list, Some((id.clone(), client.clone()))))
                 >
                     {label}
                 </button>
