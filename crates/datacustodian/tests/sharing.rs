@@ -215,3 +215,84 @@ async fn password_throttles_apply_on_the_sharing_page_too() {
     }
     assert_eq!(last, StatusCode::TOO_MANY_REQUESTS);
 }
+
+/// Fires `n` POSTs of `body(i)` to `path` at once from `b`; the tally of
+/// (status, error code).
+async fn fire(
+    b: &std::sync::Arc<Browser>,
+    n: usize,
+    path: &str,
+    csrf: &str,
+    body: impl Fn(usize) -> Value,
+) -> std::collections::BTreeMap<(u16, String), usize> {
+    let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(n));
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..n {
+        let (b, path, csrf, barrier, body) = (
+            b.clone(),
+            path.to_string(),
+            csrf.to_string(),
+            barrier.clone(),
+            body(i),
+        );
+        tasks.spawn(async move {
+            barrier.wait().await;
+            b.post(&path, Some(&csrf), body).await
+        });
+    }
+    let mut tally = std::collections::BTreeMap::new();
+    while let Some(r) = tasks.join_next().await {
+        let (st, v) = r.expect("task");
+        let code = v["error"].as_str().unwrap_or("ok").to_string();
+        *tally.entry((st.as_u16(), code)).or_default() += 1;
+    }
+    tally
+}
+
+/// No per-request cap here, so the per-username delay and the code lock
+/// are the bound: under 100 parallel tries they hold exactly.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn parallel_wrong_passwords_and_codes_check_exactly_the_limits() {
+    let s = start_with(|c| {
+        c.rate_per_ip = None;
+        c.rate_global = None;
+        c.max_concurrent_hashes = 1_000;
+    })
+    .await;
+    let b = std::sync::Arc::new(s.browser());
+    let csrf = session(&b).await["csrf_token"]
+        .as_str()
+        .expect("csrf")
+        .to_string();
+    let t = fire(
+        &b,
+        100,
+        "/api/customer/sign-in/password",
+        &csrf,
+        |i| json!({"username": ALEX.0, "password": format!("wrong-{i}")}),
+    )
+    .await;
+    let n = |st: u16, code: &str| t.get(&(st, code.to_string())).copied().unwrap_or(0);
+    assert_eq!(n(401, "invalid_credentials"), 5, "{t:?}");
+    assert_eq!(n(429, "too_many_attempts"), 95, "{t:?}");
+
+    let (st, ch) = b
+        .post(
+            "/api/customer/sign-in/otp",
+            Some(&csrf),
+            json!({"identify": {"account_number": "1234567890", "zip": "94105"}, "channel": "sms"}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{ch}");
+    let cid = ch["challenge_id"].as_str().expect("cid");
+    let code = s.last_code();
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let path = format!("/api/customer/sign-in/otp/{cid}/verify");
+    let t = fire(&b, 100, &path, &csrf, |_| json!({"code": wrong})).await;
+    let n = |st: u16, code: &str| t.get(&(st, code.to_string())).copied().unwrap_or(0);
+    assert_eq!(n(400, "otp_invalid"), 5, "{t:?}");
+    assert_eq!(n(429, "otp_throttled"), 95, "{t:?}");
+    // Still not signed in.
+    let (st, _) = b.get("/api/customer/authorizations").await;
+    assert_eq!(st, StatusCode::UNAUTHORIZED);
+}
