@@ -29,6 +29,8 @@ try {
     parentOrigin: q.get('parent_origin') || undefined,
     hosted: true,
     context: embeddedContext(),
+    // /consent/sharing: "Your data sharing" (the server marks the page).
+    sharing: d.mode === 'sharing',
   });
 } catch (e) {
   // Never a blank page: say what happened in the page's own words.

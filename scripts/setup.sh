@@ -16,6 +16,9 @@ command -v wrk >/dev/null || missing+=(wrk)
 command -v xmllint >/dev/null || missing+=(libxml2-utils)
 # PostgreSQL for the server tests' second store (scripts/with-postgres.sh).
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
+# Python with venv for the mail tests' SMTP server (aiosmtpd from PyPI).
+command -v python3 >/dev/null || missing+=(python3)
+python3 -c 'import ensurepip, venv' 2>/dev/null || missing+=(python3-venv)
 if ((${#missing[@]})); then
   step "apt-get install ${missing[*]}"
   sudo=""
@@ -51,6 +54,17 @@ if [[ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $wb" ]]; then
   step "cargo install wasm-bindgen-cli $wb"
   # Not --locked: its lockfile names a crate version the index lacks.
   cargo install wasm-bindgen-cli --version "$wb"
+fi
+
+# aiosmtpd (PyPI), pinned by scripts/requirements-test.txt, in a venv of
+# its own: the SMTP server the mail tests send to on loopback.
+pystamp="target/pyenv/.setup-stamp"
+pywant="$(sha256sum scripts/requirements-test.txt | cut -d' ' -f1)"
+if [[ "$(cat "$pystamp" 2>/dev/null)" != "$pywant" ]]; then
+  step "pip install -r scripts/requirements-test.txt (target/pyenv)"
+  python3 -m venv target/pyenv
+  target/pyenv/bin/pip install --quiet --disable-pip-version-check -r scripts/requirements-test.txt
+  echo "$pywant" >"$pystamp"
 fi
 
 # npm tools pinned by package-lock.json: wasm-opt 132 (binaryen), axe-core and

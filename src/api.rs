@@ -13,9 +13,10 @@ use std::pin::Pin;
 use std::rc::Rc;
 
 pub use consent_api::{
-    Channel, ConsentContext, Customer, Decision, DecisionKind, DecisionResult, ErrorCode, Identify,
-    IdentityProvider, Meter, Method, OtpChallenge, Outcome, Receipt, ScopeOfUse, ServiceKind,
-    SsoError, SsoStart, ThirdParty,
+    AuthorizationList, AuthorizationStatus, Channel, ConsentContext, Customer, CustomerSession,
+    Decision, DecisionKind, DecisionResult, ErrorCode, Identify, IdentityProvider, Locale, Meter,
+    Method, OtpChallenge, Outcome, Receipt, ScopeOfUse, ServiceKind, SignIn, SsoError, SsoStart,
+    ThirdParty,
 };
 use consent_api::{OtpStart, OtpVerify, PasswordSignIn};
 use serde::Serialize;
@@ -162,11 +163,21 @@ impl ApiError {
     }
 }
 
+/// What a right password leads to.
+pub enum PasswordOutcome {
+    /// Signed in.
+    SignedIn(Customer),
+    /// A one-time code went out; its verify signs in.
+    CodeRequired(OtpChallenge),
+}
+
 /// The consent API of one request.
 pub struct Api {
     transport: Transport,
     base: String,
-    request_id: String,
+    /// `/api/consent/requests/{id}`, or `/api/customer` ("Your data
+    /// sharing": the same sign-in tails, without a request).
+    prefix: String,
     csrf: RefCell<String>,
     /// The consent session's secret when it travels in `X-Consent-Session`
     /// (kept in memory only; empty until the first answer); `None` when
@@ -208,9 +219,17 @@ impl Api {
         Api {
             transport,
             base: base.trim_end_matches('/').to_string(),
-            request_id: request_id.to_string(),
+            prefix: format!("/api/consent/requests/{}", segment(request_id)),
             csrf: RefCell::new(String::new()),
             session: header_session(base).then(RefCell::default),
+        }
+    }
+
+    /// The customer's own API ("Your data sharing"), at `base`.
+    pub fn customer(transport: Transport, base: &str) -> Api {
+        Api {
+            prefix: "/api/customer".into(),
+            ..Api::new(transport, base, "")
         }
     }
 
@@ -220,23 +239,21 @@ impl Api {
     }
 
     fn url(&self, tail: &str) -> String {
-        format!(
-            "{}/api/consent/requests/{}{tail}",
-            self.base,
-            segment(&self.request_id)
-        )
+        format!("{}{}{tail}", self.base, self.prefix)
     }
 
-    async fn call<T: DeserializeOwned>(
+    /// Sends a request (`body`: JSON text): a 2xx answer as it came, or the
+    /// refusal. Not generic, so the widget ships it once.
+    async fn send(
         &self,
         method: &'static str,
         tail: &str,
-        body: Option<&impl Serialize>,
-    ) -> Result<T, ApiError> {
+        body: Option<String>,
+    ) -> Result<HttpResponse, ApiError> {
         let req = HttpRequest {
             method,
             url: self.url(tail),
-            body: body.and_then(to_json),
+            body,
             csrf: (method != "GET").then(|| self.csrf.borrow().clone()),
             session: self.session.as_ref().map(|s| match s.borrow().as_str() {
                 "" => "new".to_string(),
@@ -246,11 +263,13 @@ impl Api {
         let resp = (self.transport)(req).await.ok_or(ApiError::Network)?;
         // A new session, or the rotated one after sign-in (the old secret
         // no longer works).
-        if let (Some(held), Some(new)) = (&self.session, resp.session.filter(|s| !s.is_empty())) {
-            *held.borrow_mut() = new;
+        if let (Some(held), Some(new)) = (&self.session, resp.session.as_ref())
+            && !new.is_empty()
+        {
+            *held.borrow_mut() = new.clone();
         }
         match resp.status {
-            200..=299 => from_json(&resp.body).ok_or(ApiError::Server),
+            200..=299 => Ok(resp),
             // A 503 `server_busy` is a refusal the customer can act on;
             // any other 5xx is the server's fault.
             400..=599 => match from_json::<consent_api::ApiError>(&resp.body) {
@@ -271,7 +290,7 @@ impl Api {
 
     /// `GET /api/consent/requests/{id}`; remembers the CSRF token.
     pub async fn context(&self) -> Result<ConsentContext, ApiError> {
-        let ctx: ConsentContext = self.call("GET", "", None::<&()>).await?;
+        let ctx: ConsentContext = read(&self.send("GET", "", None).await?)?;
         *self.csrf.borrow_mut() = ctx.csrf_token.clone();
         Ok(ctx)
     }
@@ -281,9 +300,24 @@ impl Api {
         &self,
         username: String,
         password: String,
-    ) -> Result<Customer, ApiError> {
+    ) -> Result<PasswordOutcome, ApiError> {
         let body = PasswordSignIn { username, password };
-        self.call("POST", "/sign-in/password", Some(&body)).await
+        let resp = self
+            .send("POST", "/sign-in/password", to_json(&body))
+            .await?;
+        // 202: a second factor is required (`CodeRequired`: the status
+        // says which outcome it is; its `challenge` is what the code step
+        // needs).
+        if resp.status == 202 {
+            js_sys::JSON::parse(&resp.body)
+                .ok()
+                .and_then(|b| js_sys::Reflect::get(&b, &"challenge".into()).ok())
+                .and_then(|c| serde_wasm_bindgen::from_value(c).ok())
+                .map(PasswordOutcome::CodeRequired)
+        } else {
+            from_json(&resp.body).map(PasswordOutcome::SignedIn)
+        }
+        .ok_or(ApiError::Server)
     }
 
     /// `POST …/sign-in/otp`.
@@ -296,31 +330,63 @@ impl Api {
             identify,
             channel: if email { Channel::Email } else { Channel::Sms },
         };
-        self.call("POST", "/sign-in/otp", Some(&body)).await
+        read(&self.send("POST", "/sign-in/otp", to_json(&body)).await?)
     }
 
     /// `POST …/sign-in/otp/{challenge}/resend`.
     pub async fn resend(&self, challenge_id: &str) -> Result<OtpChallenge, ApiError> {
         let tail = format!("/sign-in/otp/{}/resend", segment(challenge_id));
-        self.call("POST", &tail, None::<&()>).await
+        read(&self.send("POST", &tail, None).await?)
     }
 
     /// `POST …/sign-in/sso/{provider}`: where to send the browser.
     pub async fn start_sso(&self, provider: &str) -> Result<SsoStart, ApiError> {
         let tail = format!("/sign-in/sso/{}", segment(provider));
-        self.call("POST", &tail, None::<&()>).await
+        read(&self.send("POST", &tail, None).await?)
     }
 
     /// `POST …/sign-in/otp/{challenge}/verify`.
     pub async fn verify(&self, challenge_id: &str, code: String) -> Result<Customer, ApiError> {
         let tail = format!("/sign-in/otp/{}/verify", segment(challenge_id));
-        self.call("POST", &tail, Some(&OtpVerify { code })).await
+        read(
+            &self
+                .send("POST", &tail, to_json(&OtpVerify { code }))
+                .await?,
+        )
+    }
+
+    /// `GET /api/customer/session`; remembers the CSRF token.
+    pub async fn session(&self) -> Result<CustomerSession, ApiError> {
+        let s: CustomerSession = read(&self.send("GET", "/session", None).await?)?;
+        *self.csrf.borrow_mut() = s.csrf_token.clone();
+        Ok(s)
+    }
+
+    /// `GET /api/customer/authorizations`.
+    pub async fn authorizations(&self) -> Result<AuthorizationList, ApiError> {
+        read(&self.send("GET", "/authorizations", None).await?)
+    }
+
+    /// `POST /api/customer/authorizations/{id}/revoke`.
+    pub async fn revoke(&self, authorization_id: &str) -> Result<(), ApiError> {
+        let tail = format!("/authorizations/{}/revoke", segment(authorization_id));
+        read(&self.send("POST", &tail, None).await?)
     }
 
     /// `POST …/decision`.
     pub async fn decide(&self, d: &Decision) -> Result<DecisionResult, ApiError> {
-        self.call("POST", "/decision", Some(d)).await
+        read(&self.send("POST", "/decision", to_json(d)).await?)
     }
+}
+
+/// Reads a 2xx answer as `T` (`204 No Content` reads as `null`, a `()`).
+fn read<T: DeserializeOwned>(resp: &HttpResponse) -> Result<T, ApiError> {
+    let text = if resp.body.is_empty() {
+        "null"
+    } else {
+        &resp.body
+    };
+    from_json(text).ok_or(ApiError::Server)
 }
 
 /// Reads JSON text into `T` (the browser's parser, then `serde`); `None`

@@ -9,7 +9,7 @@ use serde::Serialize;
 use wasm_bindgen::JsCast;
 
 use crate::api::{
-    Api, ApiError, ConsentContext, Customer, DecisionResult, ErrorCode, OtpChallenge,
+    Api, ApiError, ConsentContext, Customer, DecisionResult, ErrorCode, OtpChallenge, SignIn,
 };
 use crate::events::{self, WidgetEvent};
 use crate::i18n::{I18n, Lang, M};
@@ -30,6 +30,8 @@ pub enum Step {
     Consent,
     /// Authorized (receipt) or declined.
     Done,
+    /// "Your data sharing": the customer's authorizations, to stop.
+    Sharing,
 }
 
 impl Step {
@@ -42,6 +44,7 @@ impl Step {
             Step::Code => "code",
             Step::Consent => "consent",
             Step::Done => "done",
+            Step::Sharing => "sharing",
         }
     }
 }
@@ -168,6 +171,9 @@ pub struct Env {
     /// The request's context the page already had (the hosted page embeds
     /// it), used once instead of asking the API.
     pub preloaded: Option<ConsentContext>,
+    /// "Your data sharing" (`/consent/sharing`): no request; sign in, then
+    /// the customer's authorizations.
+    pub sharing: bool,
 }
 
 /// The flow's state: `Copy` handles to signals, provided as context.
@@ -181,6 +187,9 @@ pub struct Flow {
     pub ctx: RwSignal<Option<ConsentContext>>,
     /// The signed-in customer.
     pub customer: RwSignal<Option<Customer>>,
+    /// How the customer may sign in (the request's context, or the
+    /// session's on "Your data sharing").
+    pub sign_in: RwSignal<Option<SignIn>>,
     /// The pending one-time code challenge.
     pub challenge: RwSignal<Option<OtpChallenge>>,
     /// The decision's result.
@@ -221,6 +230,7 @@ impl Flow {
             failure: RwSignal::new(Failure::Unknown),
             ctx: RwSignal::new(None),
             customer: RwSignal::new(None),
+            sign_in: RwSignal::new(None),
             challenge: RwSignal::new(None),
             result: RwSignal::new(None),
             held: RwSignal::new(false),
@@ -274,6 +284,11 @@ impl Flow {
     /// The origin of a framing parent, as given.
     pub fn parent_origin(&self) -> Option<String> {
         self.env(|e| e.parent_origin.clone()).flatten()
+    }
+
+    /// True on "Your data sharing".
+    pub fn sharing(&self) -> bool {
+        self.env(|e| e.sharing).unwrap_or(false)
     }
 
     /// True on the hosted page.
@@ -422,6 +437,24 @@ impl Flow {
                 let bundle = crate::api::load_messages(&api.transport(), &url).await;
                 self.i18n.update_value(|i| i.apply(&bundle));
             }
+            if self.sharing() {
+                // "Your data sharing": the session, then the list or the
+                // sign-in.
+                match api.session().await {
+                    Ok(s) => {
+                        let signed_in = s.customer.is_some();
+                        self.customer.set(s.customer);
+                        self.sign_in.set(Some(s.sign_in));
+                        self.go(if signed_in {
+                            Step::Sharing
+                        } else {
+                            Step::SignIn
+                        });
+                    }
+                    Err(e) => self.fail_first_read(&e),
+                }
+                return;
+            }
             if self.env(|e| e.request_id.is_empty()).unwrap_or(true) {
                 self.fail(Failure::Unknown);
                 return;
@@ -450,6 +483,7 @@ impl Flow {
                     self.post_to_parent.set(allowed && has_parent());
                     let signed_in = ctx.customer.is_some();
                     self.customer.set(ctx.customer.clone());
+                    self.sign_in.set(Some(ctx.sign_in.clone()));
                     self.ctx.set(Some(ctx));
                     self.go(if signed_in {
                         Step::Consent
@@ -459,13 +493,20 @@ impl Flow {
                 }
                 // Any other refusal of the first read (a rate limit, a
                 // busy server) gets a page too: never a blank screen.
-                Err(e) if !self.stop_on(&e) => self.fail(match e.code() {
-                    Some(ErrorCode::RateLimited | ErrorCode::ServerBusy) => Failure::Busy,
-                    _ => Failure::Server,
-                }),
-                Err(_) => {}
+                Err(e) => self.fail_first_read(&e),
             }
         });
+    }
+
+    /// A refusal of the first read gets a page (a rate limit, a busy
+    /// server too): never a blank screen.
+    fn fail_first_read(&self, e: &ApiError) {
+        if !self.stop_on(e) {
+            self.fail(match e.code() {
+                Some(ErrorCode::RateLimited | ErrorCode::ServerBusy) => Failure::Busy,
+                _ => Failure::Server,
+            });
+        }
     }
 
     /// After a step is shown: focus its heading (not on the first render,

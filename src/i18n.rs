@@ -227,6 +227,16 @@ messages! {
     DoneStay "done.stay" "Stay on this page" "Quedarme en esta página";
     DeclinedTitle "done.declined_title" "You declined" "Usted rechazó la solicitud";
     DeclinedBody "done.declined_body" "Nothing was shared with {client}." "No se compartió nada con {client}.";
+
+    SharingSignInTitle "sharing.sign_in_title" "Sign in to see your data sharing" "Inicie sesión para ver sus datos compartidos";
+    SharingSignInIntro "sharing.sign_in_intro"
+        "Sign in to see who gets your energy data, and to stop sharing it."
+        "Inicie sesión para ver quién recibe sus datos de energía y dejar de compartirlos.";
+    SharingTitle "sharing.title" "Your data sharing" "Sus datos compartidos";
+    SharingIntro "sharing.intro" "These companies can get your energy data now." "Estas empresas pueden obtener sus datos de energía ahora.";
+    SharingNone "sharing.none" "You are not sharing your energy data with anyone." "No está compartiendo sus datos de energía con nadie.";
+    SharingStop "sharing.stop" "Stop sharing with {client}" "Dejar de compartir con {client}";
+    SharingStopped "sharing.stopped" "You stopped sharing with {client}. They can no longer get your data." "Dejó de compartir con {client}. Ya no pueden obtener sus datos.";
 }
 
 /// The active language plus the utility's overrides.

@@ -207,6 +207,10 @@ pub fn ConsentWidget(
     /// and only for this request id.
     #[prop(optional)]
     context: Option<api::ConsentContext>,
+    /// "Your data sharing" instead of a request: sign in, then the
+    /// customer's authorizations, each of which can be stopped.
+    #[prop(optional)]
+    sharing: bool,
     /// The HTTP transport (default: `gloo-net`).
     #[prop(optional)]
     transport: Option<Transport>,
@@ -225,7 +229,11 @@ pub fn ConsentWidget(
     });
     let n = MOUNTS.fetch_add(1, Ordering::Relaxed) + 1;
     let env = Env {
-        api: Rc::new(Api::new(transport, &api_base, &request_id)),
+        api: Rc::new(if sharing {
+            Api::customer(transport, &api_base)
+        } else {
+            Api::new(transport, &api_base, &request_id)
+        }),
         request_id,
         hosted,
         navigate,
@@ -235,6 +243,7 @@ pub fn ConsentWidget(
         redirect_delay,
         on_event,
         preloaded: context,
+        sharing,
     };
     let listens_to_parent = env.parent_origin.is_some();
     let flow = Flow::new(env, i18n);
@@ -346,6 +355,8 @@ pub struct Config {
     pub navigate: Option<Navigate>,
     /// The request's context, when the page already has it.
     pub context: Option<api::ConsentContext>,
+    /// "Your data sharing" instead of a request.
+    pub sharing: bool,
 }
 
 impl Default for Config {
@@ -363,6 +374,7 @@ impl Default for Config {
             transport: None,
             navigate: None,
             context: None,
+            sharing: false,
         }
     }
 }
@@ -439,6 +451,7 @@ pub fn mount_app(el: HtmlElement, cfg: Config) -> MountHandle {
         transport: cfg.transport,
         navigate: cfg.navigate,
         context: cfg.context,
+        sharing: cfg.sharing,
     };
     let handle = leptos::mount::mount_to(el, move || ConsentWidget(props));
     let id = HANDLES.fetch_add(1, Ordering::Relaxed) + 1;
@@ -458,10 +471,12 @@ struct MountOptions {
     parent_origin: Option<String>,
     hosted: bool,
     redirect_delay: Option<f64>,
+    sharing: bool,
 }
 
 /// JS entry point: `mount(element, { requestId, apiBase, locale, theme,
-/// messages, messagesUrl, parentOrigin, hosted, redirectDelay, context })`
+/// messages, messagesUrl, parentOrigin, hosted, redirectDelay, context,
+/// sharing })`
 /// returns a handle with `unmount()` and `proceed()`. A `context` that is
 /// not a whole `ConsentContext` is ignored (the widget asks the API).
 #[wasm_bindgen]
@@ -488,6 +503,7 @@ pub fn mount(el: HtmlElement, options: JsValue) -> MountHandle {
             transport: None,
             navigate: None,
             context: serde_wasm_bindgen::from_value(context).ok(),
+            sharing: o.sharing,
         },
     )
 }

@@ -250,6 +250,7 @@ impl Plan {
             history_length: c.history_length,
             end_date: c.end_date,
             meters: c.meters,
+            locale: None,
         }
     }
 }

@@ -490,6 +490,37 @@ async fn spanish_labels() {
 }
 
 #[wasm_bindgen_test]
+async fn a_password_that_needs_a_second_factor_goes_to_the_code_step() {
+    let fake = Fake::new();
+    fake.on("GET", CTX, 200, &context(SCOPE));
+    fake.on(
+        "POST",
+        "/sign-in/password",
+        202,
+        &format!(
+            r#"{{"outcome":"code_required","challenge":{}}}"#,
+            challenge("(•••) •••-0100", 30)
+        ),
+    );
+    fake.on("POST", "/sign-in/otp/ch-1/verify", 200, &customer());
+    let m = mount(&fake);
+    m.step("sign-in").await;
+    m.fill("Username", "ana");
+    m.fill("Password", "right");
+    m.click("Sign in");
+    // Not signed in yet: the code step, saying where the code went.
+    m.step("code").await;
+    assert_eq!(m.heading(), "Check your phone");
+    assert!(m.has_text("We sent a 6-digit code to (•••) •••-0100."));
+    assert!(fake.calls_to("/sign-in/otp/ch-1/verify").is_empty());
+    m.fill("code", "123456");
+    m.click("Continue");
+    m.step("consent").await;
+    let call = &fake.calls_to("/sign-in/otp/ch-1/verify")[0];
+    assert_eq!(js_str(&call.json(), "code").as_deref(), Some("123456"));
+}
+
+#[wasm_bindgen_test]
 async fn after_a_code_sign_in_the_consent_form_still_works() {
     let fake = Fake::new();
     let m = at_code_step_with(&fake, 30, true).await;

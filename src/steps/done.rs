@@ -6,7 +6,7 @@ use std::time::Duration;
 use espi_scope::describe;
 use leptos::prelude::*;
 
-use crate::api::{Decision, ErrorCode, Outcome, Receipt};
+use crate::api::{Decision, ErrorCode, Locale, Outcome, Receipt};
 use crate::components::{Heading, Row, SubHeading};
 use crate::events::WidgetEvent;
 use crate::flow::{Busy, Flow, Step, use_flow};
@@ -16,8 +16,13 @@ use crate::steps::consent::text::{meter_text, plain_lines};
 /// Posts a decision; on success shows the done step and tells the host
 /// (`gb-consent:authorized` / `:declined`, cancelable). A decline is
 /// followed at once, an authorization after the receipt's countdown.
-pub async fn post_decision(flow: Flow, d: Decision) {
+pub async fn post_decision(flow: Flow, mut d: Decision) {
     let Some(api) = flow.api() else { return };
+    // The receipt mail is written in the language the customer reads.
+    d.locale = Some(match flow.lang() {
+        describe::Lang::En => Locale::En,
+        describe::Lang::Es => Locale::Es,
+    });
     flow.errors.set(Vec::new());
     let e = match api.decide(&d).await {
         Ok(res) => {
@@ -173,6 +178,23 @@ fn ReceiptPanel(
     receipt: Receipt,
 ) -> impl IntoView {
     let flow = use_flow();
+    view! {
+        <div class="gbc-panel gbc-receipt">
+            <SubHeading text=flow.t(M::DoneReceipt) />
+            <ReceiptRows receipt=receipt />
+        </div>
+    }
+}
+
+/// What an authorization shares, as summary rows: with whom, what, which
+/// meters, how far back, until when, since when, its reference (the
+/// receipt, and each entry of "Your data sharing").
+#[component]
+pub fn ReceiptRows(
+    /// The authorization.
+    receipt: Receipt,
+) -> impl IntoView {
+    let flow = use_flow();
     let lang = flow.lang();
     let rc = receipt;
     let third = if rc.third_party.is_empty() {
@@ -186,18 +208,15 @@ fn ReceiptPanel(
     let meters: Vec<String> = rc.meters.iter().map(|m| meter_text(flow, m)).collect();
     let row = |m: M, v: Vec<String>| view! { <Row key=flow.t(m) value=v /> };
     view! {
-        <div class="gbc-panel gbc-receipt">
-            <SubHeading text=flow.t(M::DoneReceipt) />
-            <dl class="gbc-summary-list">
-                {row(M::ReceiptWith, vec![third])}
-                {(!what.is_empty()).then(|| row(M::ReceiptData, what))}
-                {(!meters.is_empty()).then(|| row(M::ReceiptMeters, meters))}
-                {rc.history_length.map(|h| row(M::ReceiptHistory, vec![describe::seconds(h, lang)]))}
-                {row(M::ReceiptUntil, vec![describe::end_date(rc.end_date, lang)])}
-                {(rc.granted_at > 0)
-                    .then(|| row(M::ReceiptDate, vec![describe::end_date(rc.granted_at, lang)]))}
-                {row(M::ReceiptRef, vec![rc.authorization_id.clone()])}
-            </dl>
-        </div>
+        <dl class="gbc-summary-list">
+            {row(M::ReceiptWith, vec![third])}
+            {(!what.is_empty()).then(|| row(M::ReceiptData, what))}
+            {(!meters.is_empty()).then(|| row(M::ReceiptMeters, meters))}
+            {rc.history_length.map(|h| row(M::ReceiptHistory, vec![describe::seconds(h, lang)]))}
+            {row(M::ReceiptUntil, vec![describe::end_date(rc.end_date, lang)])}
+            {(rc.granted_at > 0)
+                .then(|| row(M::ReceiptDate, vec![describe::end_date(rc.granted_at, lang)]))}
+            {row(M::ReceiptRef, vec![rc.authorization_id.clone()])}
+        </dl>
     }
 }

@@ -3,6 +3,7 @@
 pub mod code;
 pub mod consent;
 pub mod done;
+pub mod sharing;
 pub mod sign_in;
 pub mod start;
 
@@ -20,5 +21,6 @@ pub fn view(step: Step) -> AnyView {
         Step::Code => view! { <code::CodeStep /> }.into_any(),
         Step::Consent => view! { <consent::ConsentStep /> }.into_any(),
         Step::Done => view! { <done::DoneStep /> }.into_any(),
+        Step::Sharing => view! { <sharing::SharingStep /> }.into_any(),
     }
 }

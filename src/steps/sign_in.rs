@@ -7,7 +7,10 @@
 
 use leptos::prelude::*;
 
-use crate::api::{ApiError, Customer, ErrorCode, Identify, IdentityProvider, Method, SsoError};
+use crate::api::{
+    ApiError, Customer, ErrorCode, Identify, IdentityProvider, Method, OtpChallenge,
+    PasswordOutcome, SsoError,
+};
 use crate::components::{Choice, Choices, FieldKind, Heading, TextField};
 use crate::flow::{Busy, FieldError, Flow, Step, use_flow};
 use crate::i18n::M;
@@ -29,7 +32,11 @@ pub fn signed_in(flow: Flow, customer: Customer) {
     let name = customer.display_name.clone();
     flow.customer.set(Some(customer));
     flow.challenge.set(None);
-    flow.go(Step::Consent);
+    flow.go(if flow.sharing() {
+        Step::Sharing
+    } else {
+        Step::Consent
+    });
     if !name.is_empty() {
         flow.status
             .set(flow.f(M::StatusSignedIn, &[("name", &name)]));
@@ -135,21 +142,25 @@ async fn send(flow: Flow, attempt: Attempt) {
     let Some(api) = flow.api() else { return };
     let (m, err) = match attempt {
         Attempt::Password(u, p) => match api.sign_in_password(u, p).await {
-            Ok(c) => return signed_in(flow, c),
+            Ok(PasswordOutcome::SignedIn(c)) => return signed_in(flow, c),
+            // The custodian asks for a second factor: the code step signs in.
+            Ok(PasswordOutcome::CodeRequired(ch)) => return code_sent(flow, ch),
             Err(e) => (Method::Password, e),
         },
         Attempt::Code(m, who, email) => match api.start_otp(who, email).await {
-            Ok(ch) => {
-                let status = crate::steps::code::sent_status(flow, &ch, false);
-                flow.challenge.set(Some(ch));
-                flow.go(Step::Code);
-                flow.status.set(status);
-                return;
-            }
+            Ok(ch) => return code_sent(flow, ch),
             Err(e) => (m, e),
         },
     };
     explain(flow, m, &err);
+}
+
+/// A code went out: on to the code step, saying where.
+fn code_sent(flow: Flow, ch: OtpChallenge) {
+    let status = crate::steps::code::sent_status(flow, &ch, false);
+    flow.challenge.set(Some(ch));
+    flow.go(Step::Code);
+    flow.status.set(status);
 }
 
 fn explain(flow: Flow, m: Method, err: &ApiError) {
@@ -210,18 +221,19 @@ fn returned_sso_error() -> Option<SsoError> {
 pub fn SignInStep() -> impl IntoView {
     let flow = use_flow();
     let (mut methods, hint, providers, sso) = flow
-        .ctx
-        .with_untracked(|c| {
-            c.as_ref().map(|c| {
+        .sign_in
+        .with_untracked(|s| {
+            s.as_ref().map(|s| {
                 (
-                    c.sign_in.methods.clone(),
-                    c.sign_in.hint.clone(),
-                    c.sign_in.providers.clone(),
-                    c.sign_in.sso.clone(),
+                    s.methods.clone(),
+                    s.hint.clone(),
+                    s.providers.clone(),
+                    s.sso.clone(),
                 )
             })
         })
         .unwrap_or_default();
+    let sharing = flow.sharing();
     if methods.is_empty() {
         methods.push(Method::Password);
     }
@@ -278,8 +290,8 @@ pub fn SignInStep() -> impl IntoView {
     let shows = move |m: Method| offered.contains(&m);
     view! {
         <div class="gbc-step">
-            <Heading text=flow.t(M::SignInTitle) />
-            <p class="gbc-body">{flow.fc(M::SignInIntro)}</p>
+            <Heading text=flow.t(if sharing { M::SharingSignInTitle } else { M::SignInTitle }) />
+            <p class="gbc-body">{if sharing { flow.t(M::SharingSignInIntro) } else { flow.fc(M::SignInIntro) }}</p>
             <ProviderButtons providers=providers busy=busy />
             <form class="gbc-form" novalidate on:submit=on_submit>
                 <MethodChoice methods=methods method=form.method />
@@ -307,7 +319,8 @@ pub fn SignInStep() -> impl IntoView {
                             flow.t(if form.method.get() == Method::Password { M::SignInSubmit } else { M::SendCode })
                         }}
                     </button>
-                    <DeclineButton label=flow.fc(M::CancelToClient) busy=busy />
+                    // No request to decline on "Your data sharing".
+                    {(!sharing).then(|| view! { <DeclineButton label=flow.fc(M::CancelToClient) busy=busy /> })}
                 </div>
             </form>
         </div>

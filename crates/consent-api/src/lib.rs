@@ -261,6 +261,21 @@ pub struct ConsentContext {
     pub customer: Option<Customer>,
 }
 
+/// `CustomerSession`: "Your data sharing" (`GET /api/customer/session`):
+/// the session's CSRF token, how to sign in, and the customer when the
+/// session is signed in.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CustomerSession {
+    /// Sent back as `X-CSRF-Token` on every `POST`.
+    pub csrf_token: String,
+    /// How the customer may sign in.
+    pub sign_in: SignIn,
+    /// The customer, when the session is signed in.
+    #[serde(default)]
+    pub customer: Option<Customer>,
+}
+
 /// `PasswordSignIn`: the body of `POST …/sign-in/password`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -354,6 +369,40 @@ pub struct OtpChallenge {
     pub proves_mailbox_only: bool,
 }
 
+/// `CodeRequired`'s outcome: the only one there is (a tag the widget
+/// reads, not a string it compares).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum SecondFactorOutcome {
+    /// The password was right; a one-time code was sent.
+    CodeRequired,
+}
+
+/// `CodeRequired`: the answer (`202`) to a right password when the
+/// custodian asks for a second factor. The session is not signed in until
+/// the code of `challenge` is verified (`…/sign-in/otp/{challenge_id}/verify`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct CodeRequired {
+    /// Always `code_required`.
+    pub outcome: SecondFactorOutcome,
+    /// Where the code went.
+    pub challenge: OtpChallenge,
+}
+
+/// The language the customer reads (of the receipt mail).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum Locale {
+    /// English.
+    #[default]
+    En,
+    /// Spanish.
+    Es,
+}
+
 /// Authorize or decline.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -385,6 +434,9 @@ pub struct Decision {
     /// SAIDs granted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub meters: Option<Vec<String>>,
+    /// The language of the receipt mail (default English).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub locale: Option<Locale>,
 }
 
 impl Decision {
@@ -396,6 +448,7 @@ impl Decision {
             history_length: None,
             end_date: None,
             meters: None,
+            locale: None,
         }
     }
 }
@@ -445,6 +498,16 @@ pub struct Receipt {
     pub history_length: Option<u64>,
     /// Active, revoked or expired.
     pub status: AuthorizationStatus,
+}
+
+/// The customer's authorizations (`GET /api/customer/authorizations`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AuthorizationList {
+    /// Sent back as `X-CSRF-Token` to revoke.
+    pub csrf_token: String,
+    /// Every authorization, newest first.
+    pub authorizations: Vec<Receipt>,
 }
 
 /// `DecisionResult`.

@@ -10,6 +10,7 @@ use clap::{ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand,
 use serde::{Deserialize, Serialize};
 
 use crate::admin::{self, NewClient, NewCustomer};
+use crate::mail::{Mailer, SmtpSender};
 use crate::otp_sender::{
     Channel, HttpSmsSender, LogSender, NotConfigured, OtpSender, OutboxSender, Senders, SmsGateway,
 };
@@ -221,6 +222,24 @@ pub struct ServeArgs {
         env = "DATACUSTODIAN_SUPPORTED_FUNCTION_BLOCKS"
     )]
     pub supported_function_blocks: String,
+    /// Ask for a one-time code (to the phone on file, else the email)
+    /// after a correct password, before the consent screen.
+    #[arg(long, env = "DATACUSTODIAN_REQUIRE_SECOND_FACTOR")]
+    pub require_second_factor: bool,
+    /// Send email (one-time codes, receipts) through this SMTP relay:
+    /// `smtp://HOST:PORT`, `smtp://HOST:PORT?tls=required` (STARTTLS) or
+    /// `smtps://HOST:PORT`, with `USER:PASSWORD@` or `USER@` and
+    /// `--smtp-password-file`. Default: codes go to the outbox, no receipt
+    /// mail.
+    #[arg(long, env = "DATACUSTODIAN_SMTP_URL")]
+    pub smtp_url: Option<String>,
+    /// The `From` address of the mail (`Name <addr@example.com>` or
+    /// `addr@example.com`).
+    #[arg(long, env = "DATACUSTODIAN_SMTP_FROM")]
+    pub smtp_from: Option<String>,
+    /// A file holding the SMTP password (of the user in `--smtp-url`).
+    #[arg(long, env = "DATACUSTODIAN_SMTP_PASSWORD_FILE")]
+    pub smtp_password_file: Option<PathBuf>,
 }
 
 /// Reads `--supported-function-blocks`: ids 1 to 70 separated by `_` or
@@ -442,11 +461,13 @@ fn load_key(cli: &Cli) -> Result<HmacKey, Failure> {
 }
 
 /// Opens the store and the key, then builds the code senders (`senders`
-/// runs after the database and key checks, whose errors come first).
+/// runs after the database and key checks, whose errors come first) and
+/// sets the SMTP relay, if any.
 async fn open_state(
     cli: &Cli,
     config: Config,
     senders: impl FnOnce() -> Result<Senders, Failure>,
+    mailer: Option<Mailer>,
 ) -> Result<AppState, Failure> {
     if Backend::of_url(&cli.database).is_none() {
         return Err(Failure::Usage(format!(
@@ -459,7 +480,11 @@ async fn open_state(
     let store = Store::open(&cli.database)
         .await
         .map_err(|e| Failure::Runtime(e.to_string()))?;
-    Ok(AppState::new(config, store, key, Arc::new(senders)))
+    let state = AppState::new(config, store, key, Arc::new(senders));
+    if let Some(m) = mailer {
+        state.set_mailer(m);
+    }
+    Ok(state)
 }
 
 /// The SMS gateway of the `--sms-*` flags, if `--sms-gateway-url` is given.
@@ -502,23 +527,28 @@ fn sms_gateway(args: &ServeArgs) -> Result<Option<SmsGateway>, Failure> {
     Ok(Some(g))
 }
 
-/// The senders of `serve`: text messages through the SMS gateway when one
-/// is configured; the development outbox (only with `--otp-outbox` or
-/// `--demo`) for every channel without a real sender. Neither: a usage
-/// error naming the flags, so a production server never writes codes to a
-/// file by default.
-fn serve_senders(cli: &Cli, args: &ServeArgs) -> Result<(Senders, Option<PathBuf>), Failure> {
+/// The senders of `serve`: text messages through the SMS gateway and email
+/// through the SMTP relay when they are configured; the development outbox
+/// (only with `--otp-outbox` or `--demo`) for every channel without a real
+/// sender. None at all: a usage error naming the flags, so a production
+/// server never writes codes to a file by default.
+fn serve_senders(
+    cli: &Cli,
+    args: &ServeArgs,
+    mailer: Option<&Mailer>,
+) -> Result<(Senders, Option<PathBuf>), Failure> {
     let gateway = sms_gateway(args)?;
     let outbox = match (&args.otp_outbox, args.demo) {
         (Some(p), _) => Some(p.clone()),
         (None, true) => Some(default_outbox(cli)),
         (None, false) => None,
     };
-    if gateway.is_none() && outbox.is_none() {
+    if gateway.is_none() && mailer.is_none() && outbox.is_none() {
         return Err(Failure::Usage(
             "no way to send one-time codes: configure an SMS gateway (--sms-gateway-url, \
-             --sms-account-sid, --sms-auth-token-file, --sms-from), or for development \
-             write codes to a file with --otp-outbox FILE or --demo"
+             --sms-account-sid, --sms-auth-token-file, --sms-from) or an SMTP relay \
+             (--smtp-url, --smtp-from), or for development write codes to a file with \
+             --otp-outbox FILE or --demo"
                 .into(),
         ));
     }
@@ -536,7 +566,10 @@ fn serve_senders(cli: &Cli, args: &ServeArgs) -> Result<(Senders, Option<PathBuf
     Ok((
         Senders {
             sms,
-            email: fallback(Channel::Email),
+            email: match mailer {
+                Some(m) => Arc::new(SmtpSender::new(m.clone())),
+                None => fallback(Channel::Email),
+            },
         },
         outbox,
     ))
@@ -642,6 +675,10 @@ struct FileSettings {
     default_history_length: Option<u64>,
     default_authorization_length: Option<u64>,
     supported_function_blocks: Option<String>,
+    require_second_factor: Option<bool>,
+    smtp_url: Option<String>,
+    smtp_from: Option<String>,
+    smtp_password_file: Option<PathBuf>,
 }
 
 /// Fills from the `--config` file every setting that neither a flag nor
@@ -725,6 +762,10 @@ fn apply_config_file(cli: &mut Cli, matches: &ArgMatches, path: &Path) -> Result
         "supported_function_blocks",
         |v| v
     );
+    take!(require_second_factor, "require_second_factor", |v| v);
+    take!(smtp_url, "smtp_url", Some);
+    take!(smtp_from, "smtp_from", Some);
+    take!(smtp_password_file, "smtp_password_file", Some);
     if let Some(v) = f.trusted_proxy
         && unset(m, "trusted_proxies")
     {
@@ -898,12 +939,30 @@ async fn serve(cli: &Cli, args: &ServeArgs) -> Result<(), Failure> {
         }
     }
     config.oidc_providers = providers;
+    config.require_second_factor = args.require_second_factor;
+    let mailer = match (&args.smtp_url, &args.smtp_from) {
+        (Some(url), Some(from)) => Some(
+            Mailer::new(url, from, args.smtp_password_file.as_deref()).map_err(Failure::Usage)?,
+        ),
+        (None, _) if args.smtp_password_file.is_some() => {
+            return Err(Failure::Usage(
+                "--smtp-password-file needs --smtp-url".into(),
+            ));
+        }
+        (Some(_), None) => return Err(Failure::Usage("--smtp-url needs --smtp-from".into())),
+        (None, _) => None,
+    };
     let mut outbox = None;
-    let state = open_state(cli, config, || {
-        let (senders, file) = serve_senders(cli, args)?;
-        outbox = file;
-        Ok(senders)
-    })
+    let state = open_state(
+        cli,
+        config,
+        || {
+            let (senders, file) = serve_senders(cli, args, mailer.as_ref())?;
+            outbox = file;
+            Ok(senders)
+        },
+        mailer.clone(),
+    )
     .await?;
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
@@ -1071,9 +1130,12 @@ fn split_kv<'a>(what: &str, s: &'a str) -> Result<(&'a str, &'a str), Failure> {
 }
 
 async fn client(cli: &Cli, c: &ClientCommand) -> Result<(), Failure> {
-    let state = open_state(cli, admin_config(), || {
-        Ok(Senders::all(Arc::new(LogSender)))
-    })
+    let state = open_state(
+        cli,
+        admin_config(),
+        || Ok(Senders::all(Arc::new(LogSender))),
+        None,
+    )
     .await?;
     let r = match c {
         ClientCommand::Add(a) => {
@@ -1160,9 +1222,12 @@ async fn client(cli: &Cli, c: &ClientCommand) -> Result<(), Failure> {
 }
 
 async fn customer(cli: &Cli, c: &CustomerCommand) -> Result<(), Failure> {
-    let state = open_state(cli, admin_config(), || {
-        Ok(Senders::all(Arc::new(LogSender)))
-    })
+    let state = open_state(
+        cli,
+        admin_config(),
+        || Ok(Senders::all(Arc::new(LogSender))),
+        None,
+    )
     .await?;
     let r = match c {
         CustomerCommand::Add(a) => {

@@ -151,6 +151,9 @@ pub struct Config {
     /// same time whether or not a code goes out). For tests that read the
     /// sender right after the answer.
     pub otp_delivery_inline: bool,
+    /// A correct password is followed by a one-time code (to the phone on
+    /// file, else the email) before the session is signed in.
+    pub require_second_factor: bool,
     /// Sandbox mode (`serve --demo`): publishes the demo client's
     /// credentials at `/playground/sandbox.json` so the playground can run
     /// the whole flow. Never on in production: it gives away a secret.
@@ -212,6 +215,7 @@ impl Config {
             purge_interval: 60,
             purge_batch: 500,
             otp_delivery_inline: false,
+            require_second_factor: false,
         }
     }
 

@@ -5,7 +5,7 @@
 
 use crate::consent::wire_meter;
 use crate::unix;
-use consent_api::{AuthorizationStatus, Receipt};
+use consent_api::{AuthorizationList, AuthorizationStatus, Receipt};
 use std::collections::HashMap;
 
 use axum::Json;
@@ -13,7 +13,6 @@ use axum::extract::{FromRequestParts, Path, State};
 use axum::http::request::Parts;
 use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use serde::Serialize;
 
 use crate::AppState;
 use crate::consent::current_session;
@@ -41,12 +40,6 @@ pub fn receipt(a: &Authorization, third_party: &str, all_meters: &[Meter], now: 
             _ => AuthorizationStatus::Active,
         },
     }
-}
-
-#[derive(Debug, Serialize)]
-struct List {
-    csrf_token: String,
-    authorizations: Vec<Receipt>,
 }
 
 /// A signed-in consent session (else `401 not_signed_in`), with its CSRF
@@ -108,7 +101,7 @@ pub async fn list(
         let name = names.get(&a.client_id).cloned().unwrap_or_default();
         out.push(receipt(&a, &name, &meters, now));
     }
-    Ok(Json(List {
+    Ok(Json(AuthorizationList {
         csrf_token: csrf::token(state.key(), &session.session_id),
         authorizations: out,
     })

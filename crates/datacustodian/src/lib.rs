@@ -41,6 +41,7 @@ pub mod error;
 pub mod espi;
 pub mod health;
 pub mod housekeeping;
+pub mod mail;
 pub mod metrics;
 pub mod oauth;
 pub mod oidc;
@@ -80,6 +81,7 @@ struct Inner {
     store: Store,
     key: HmacKey,
     otp: Arc<dyn OtpSender>,
+    mailer: std::sync::OnceLock<mail::Mailer>,
     clock: Clock,
     metadata: String,
     limits: security::limits::Limits,
@@ -110,6 +112,7 @@ impl AppState {
                 store,
                 key,
                 otp,
+                mailer: std::sync::OnceLock::new(),
                 clock,
                 metadata,
                 metrics: metrics::Metrics::default(),
@@ -146,6 +149,17 @@ impl AppState {
     /// The one-time code sender.
     pub fn otp_sender(&self) -> &dyn OtpSender {
         self.inner.otp.as_ref()
+    }
+
+    /// Sends receipts through `mailer` (`serve --smtp-url`). Set once,
+    /// before serving; a second call is ignored.
+    pub fn set_mailer(&self, mailer: mail::Mailer) {
+        let _ = self.inner.mailer.set(mailer);
+    }
+
+    /// The SMTP relay, when one is set.
+    pub fn mailer(&self) -> Option<&mail::Mailer> {
+        self.inner.mailer.get()
     }
 
     /// The clock.
@@ -228,6 +242,21 @@ pub fn app(state: AppState) -> Router {
         .route("/consent/sso/callback", get(oidc::callback))
         .route("/consent/sso/finish", get(oidc::finish))
         .merge(consent_anonymous)
+        // "Your data sharing": the same sign-in without a request.
+        .route("/api/customer/session", get(consent::sharing::session))
+        .route(
+            "/api/customer/sign-in/password",
+            post(consent::sign_in::password),
+        )
+        .route("/api/customer/sign-in/otp", post(consent::otp::start))
+        .route(
+            "/api/customer/sign-in/otp/{challenge_id}/resend",
+            post(consent::otp::resend),
+        )
+        .route(
+            "/api/customer/sign-in/otp/{challenge_id}/verify",
+            post(consent::otp::verify),
+        )
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             security::limits::rate_limit,

@@ -39,6 +39,7 @@ struct Inner {
     tokens: BTreeMap<String, u64>,
     sign_ins: BTreeMap<(&'static str, &'static str), u64>,
     codes: BTreeMap<(&'static str, &'static str), u64>,
+    mails: BTreeMap<(&'static str, &'static str), u64>,
 }
 
 /// How a sign-in ended, as the metrics count it.
@@ -132,6 +133,12 @@ impl Metrics {
         *self.lock().codes.entry((channel, result)).or_default() += 1;
     }
 
+    /// Counts one mail of `kind` (`receipt`) handed to the relay or not.
+    pub fn record_mail(&self, kind: &'static str, sent: bool) {
+        let outcome = if sent { "sent" } else { "failed" };
+        *self.lock().mails.entry((kind, outcome)).or_default() += 1;
+    }
+
     /// The Prometheus text format.
     pub fn render(&self) -> String {
         let m = self.lock();
@@ -209,6 +216,14 @@ impl Metrics {
                     );
                 }
             }
+        }
+        out.push_str("# HELP datacustodian_mails_total Mails by kind and outcome (sent: accepted by the relay).\n");
+        out.push_str("# TYPE datacustodian_mails_total counter\n");
+        for ((kind, outcome), n) in &m.mails {
+            let _ = writeln!(
+                out,
+                "datacustodian_mails_total{{kind=\"{kind}\",outcome=\"{outcome}\"}} {n}"
+            );
         }
         let shed: u64 = m
             .requests

@@ -51,6 +51,8 @@ pub struct WidgetBuild {
     pub version: String,
     /// The hosted page, naming the versioned files.
     page: String,
+    /// The same page for "Your data sharing" (`/consent/sharing`).
+    sharing_page: String,
 }
 
 impl WidgetBuild {
@@ -76,8 +78,14 @@ impl WidgetBuild {
             .map(|b| format!("{b:02x}"))
             .collect();
         let index = std::fs::read_to_string(dir.join("index.html"))?;
+        let page = hosted_page(&index, &version);
+        // `boot.js` mounts the widget in its sharing mode on this mark (on
+        // the page's one `<main>`, the widget's element, however Trunk's
+        // minifier writes its attributes).
+        let sharing_page = page.replacen("<main ", "<main data-mode=sharing ", 1);
         Ok(WidgetBuild {
-            page: hosted_page(&index, &version),
+            page,
+            sharing_page,
             version,
         })
     }
@@ -148,6 +156,13 @@ async fn embedded_context(
 /// allows it).
 async fn hosted(State(h): State<Hosted>, ip: ClientIp, req: Request, next: Next) -> Response {
     let path = req.uri().path();
+    if path == "/consent/sharing" {
+        // No request, nothing embedded: the widget reads the session.
+        let mut resp = Html(h.build.sharing_page).into_response();
+        resp.headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+        return resp;
+    }
     if path != "/consent/" && path != "/consent/index.html" {
         return next.run(req).await;
     }

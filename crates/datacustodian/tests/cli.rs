@@ -243,6 +243,64 @@ fn bad_arguments_exit_2_with_a_clear_message() {
         (vec!["frobnicate"], "frobnicate"),
         (vec!["serve", "--database", "mysql://x"], "postgres://"),
         (vec!["serve", "--database", "postgres://x"], "--key-file"),
+        (
+            vec![
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--smtp-url",
+                "smtp://127.0.0.1:25",
+            ],
+            "--smtp-from",
+        ),
+        (
+            vec![
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--smtp-url",
+                "http://relay.example",
+                "--smtp-from",
+                "a@b.example",
+            ],
+            "smtp:// or smtps://",
+        ),
+        (
+            vec![
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--smtp-url",
+                "smtp://127.0.0.1:25",
+                "--smtp-from",
+                "nobody",
+            ],
+            "--smtp-from",
+        ),
+        (
+            vec![
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--smtp-url",
+                "smtp://mailer:secret-in-url@127.0.0.1:25",
+                "--smtp-from",
+                "a@b.example",
+                "--smtp-password-file",
+                "/nonexistent/smtp-password",
+            ],
+            "/nonexistent/smtp-password",
+        ),
+        (
+            vec![
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--smtp-password-file",
+                "/x",
+            ],
+            "needs --smtp-url",
+        ),
         // Codes in a file only when asked for: the error names the flags.
         (
             vec!["serve", "--listen", "127.0.0.1:0"],
@@ -305,6 +363,8 @@ fn bad_arguments_exit_2_with_a_clear_message() {
         let err = stderr(&o);
         assert!(err.contains(needle), "{args:?}: {err}");
         assert!(!err.contains("panicked"), "{args:?}: {err}");
+        // The SMTP password never reaches the message.
+        assert!(!err.contains("secret-in-url"), "{args:?}: {err}");
     }
 }
 

@@ -539,6 +539,8 @@ async fn customer_lists_and_revokes_authorizations() {
             .is_some_and(|u| u.ends_with(&id))
     );
     let csrf = list["csrf_token"].as_str().expect("csrf").to_string();
+    let usage = format!("{}/UsagePoint", t["resourceURI"].as_str().expect("uri"));
+    assert_eq!(bearer_get(&s, &usage, &access).await.0, StatusCode::OK);
 
     // Without CSRF: refused.
     let (st, v) = b
@@ -562,6 +564,11 @@ async fn customer_lists_and_revokes_authorizations() {
         .await
         .expect("revoke");
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    // The third party's next resource call is refused.
+    assert_eq!(
+        bearer_get(&s, &usage, &access).await.0,
+        StatusCode::UNAUTHORIZED
+    );
     assert_eq!(introspect(&s, &access).await["active"], json!(false));
     assert_eq!(introspect(&s, &refresh).await["active"], json!(false));
     let (st, _) = demo_token_form(

@@ -71,6 +71,9 @@ fn every_schema_matches_the_shared_types() {
     check(&doc, "Decision", generated::<Decision>());
     check(&doc, "DecisionResult", generated::<DecisionResult>());
     check(&doc, "Receipt", generated::<Receipt>());
+    check(&doc, "CodeRequired", generated::<CodeRequired>());
+    check(&doc, "CustomerSession", generated::<CustomerSession>());
+    check(&doc, "AuthorizationList", generated::<AuthorizationList>());
 }
 
 #[test]

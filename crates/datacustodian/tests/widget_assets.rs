@@ -20,7 +20,8 @@ fn build(dir: &Path) {
     std::fs::write(
         dir.join("index.html"),
         "<!doctype html><html><head><link href=/consent/consent-widget.css rel=stylesheet>\
-         <script src=/consent/boot.js type=module></script></head><body></body></html>",
+         <script src=/consent/boot.js type=module></script></head>\
+         <body><main id=\"gb-consent\" class=\"gbc-host\"></main></body></html>",
     )
     .unwrap();
     for (name, body) in [
@@ -230,4 +231,28 @@ async fn nothing_in_the_context_can_close_the_data_block() {
     );
     let ctx = data_block(&html).unwrap();
     assert_eq!(ctx["client"]["name"], evil, "the name survives, escaped");
+}
+
+#[tokio::test]
+async fn your_data_sharing_is_the_hosted_page_in_its_sharing_mode_under_the_same_policy() {
+    let dir = tempfile::tempdir().unwrap();
+    build(dir.path());
+    let root = dir.path().to_path_buf();
+    let s = common::start_with(move |c| c.assets_dir = Some(root)).await;
+    let http = common::http();
+    let consent = http.get(s.url("/consent/")).send().await.unwrap();
+    let sharing = http.get(s.url("/consent/sharing")).send().await.unwrap();
+    assert_eq!(sharing.status(), StatusCode::OK);
+    assert_eq!(sharing.headers()[CACHE_CONTROL], "no-cache");
+    assert_eq!(
+        sharing.headers()["content-security-policy"],
+        consent.headers()["content-security-policy"]
+    );
+    let html = sharing.text().await.unwrap();
+    assert!(
+        html.contains(r#"<main data-mode=sharing id="gb-consent" class="gbc-host">"#),
+        "{html}"
+    );
+    assert!(html.contains("/consent/v/"), "the versioned files: {html}");
+    assert!(!consent.text().await.unwrap().contains("data-mode"));
 }

@@ -13,16 +13,20 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use consent_api::{Decision, DecisionKind, DecisionResult, Outcome};
+use consent_api::{Decision, DecisionKind, DecisionResult, Locale, Outcome, Receipt};
+use espi_scope::describe::Lang;
+use lettre::message::Mailbox;
 
 use super::extract::{ApiJson, PendingDecision};
 use crate::AppState;
 use crate::customer_api::receipt;
 use crate::error::ApiError;
+use crate::mail::receipt::{ReceiptMail, message};
 use crate::oauth::redirect_with;
 use crate::oauth::token::authorization_record;
 use crate::scope::{DecisionChoices, final_grant, parse_stored};
 use crate::security::secrets::{Purpose, new_secret};
+use crate::store::ScopeOfUse;
 
 fn decided() -> ApiError {
     ApiError::new(
@@ -30,6 +34,58 @@ fn decided() -> ApiError {
         "request_decided",
         "a decision was already taken for this request",
     )
+}
+
+/// Mails the receipt to the customer's email on file, when there is one
+/// and an SMTP relay is set, on a blocking task: the authorization is
+/// committed and answered whatever the relay does; a failure is logged and
+/// counted (`datacustodian_mails_total{kind="receipt",outcome="failed"}`).
+async fn mail_receipt(
+    state: &AppState,
+    customer_id: &str,
+    receipt: &Receipt,
+    scope_of_use: Option<ScopeOfUse>,
+    locale: Option<Locale>,
+) {
+    let Some(mailer) = state.mailer().cloned() else {
+        return;
+    };
+    let to = match state.store().customer(customer_id).await {
+        Ok(Some(c)) => c.email,
+        Ok(None) => None,
+        Err(e) => {
+            tracing::error!(error = %e, "receipt not sent: cannot read the customer");
+            state.metrics().record_mail("receipt", false);
+            return;
+        }
+    };
+    let Some(to) = to else { return };
+    let lang = match locale.unwrap_or_default() {
+        Locale::En => Lang::En,
+        Locale::Es => Lang::Es,
+    };
+    let sharing_url = state.url(&format!("/consent/sharing?lang={}", lang.as_str()));
+    let receipt = receipt.clone();
+    let state = state.clone();
+    tokio::task::spawn_blocking(move || {
+        let sent = to
+            .parse::<Mailbox>()
+            .map_err(|e| format!("the email on file is not an address: {e}"))
+            .and_then(|to| {
+                let mail = ReceiptMail {
+                    receipt: &receipt,
+                    scope_of_use: scope_of_use.as_ref(),
+                    sharing_url,
+                    lang,
+                };
+                message(mailer.from(), to, &mail)
+            })
+            .and_then(|m| mailer.send(&m).map_err(|e| e.0));
+        if let Err(e) = &sent {
+            tracing::error!(error = %e, authorization = %receipt.authorization_id, "receipt not sent");
+        }
+        state.metrics().record_mail("receipt", sent.is_ok());
+    });
 }
 
 /// The handler.
@@ -112,10 +168,19 @@ pub async fn decide(
                 params.push(("state", s));
             }
             params.push(("iss", &iss));
+            let receipt = receipt(&authorization, &client.name, &meters, now);
+            let scope_of_use = requested.scope_of_use().and_then(|name| {
+                client
+                    .scopes_of_use
+                    .iter()
+                    .find(|s| s.name.eq_ignore_ascii_case(name))
+                    .cloned()
+            });
+            mail_receipt(&state, &customer_id, &receipt, scope_of_use, b.locale).await;
             Ok(Json(DecisionResult {
                 outcome: Outcome::Authorized,
                 redirect_to: redirect_with(&req.redirect_uri, &params),
-                receipt: Some(receipt(&authorization, &client.name, &meters, now)),
+                receipt: Some(receipt),
             }))
         }
     }

@@ -18,6 +18,7 @@ pub mod context;
 pub mod decision;
 pub mod extract;
 pub mod otp;
+pub mod sharing;
 pub mod sign_in;
 
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};

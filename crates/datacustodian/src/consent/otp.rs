@@ -24,7 +24,10 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
-use super::extract::{ApiJson, Pending};
+use std::collections::HashMap;
+
+use super::extract::ApiJson;
+use super::sharing::SignInTarget;
 use super::sign_in::{count_request_attempt, throttle_key};
 use super::{Bound, customer_view, rotated_secret};
 use crate::AppState;
@@ -288,7 +291,7 @@ fn code_limit(state: &AppState) -> Limit {
 pub async fn start(
     State(state): State<AppState>,
     ip: ClientIp,
-    Pending { bound, now }: Pending,
+    SignInTarget { bound, now }: SignInTarget,
     ApiJson(b): ApiJson<StartBody>,
 ) -> Result<Response, ApiError> {
     let channel = match b.channel.as_str() {
@@ -381,6 +384,76 @@ pub async fn start(
         .into_response())
 }
 
+/// The second factor after a right password (`serve
+/// --require-second-factor`): a code to the phone on file, else the email,
+/// on a challenge of this request and session that names the customer, so
+/// `verify` (with its throttles and lock) is what signs the session in.
+/// Answers `202` [`consent_api::CodeRequired`].
+pub async fn second_factor(
+    state: &AppState,
+    bound: &Bound,
+    customer: &Customer,
+) -> Result<Response, ApiError> {
+    let now = state.now();
+    let channel = if customer.phone.is_some() {
+        Channel::Sms
+    } else {
+        Channel::Email
+    };
+    let (to, sent_to) = destination(customer, channel)?;
+    let challenge_id = new_id();
+    let code = six_digits();
+    let contact = contact_hash(state, &to);
+    let send_keys = vec![
+        throttle_key(state, "identity-2fa", &[&customer.customer_id]),
+        contact.clone(),
+    ];
+    let challenge = OtpChallenge {
+        challenge_id: challenge_id.clone(),
+        request_key: bound.request.request_key.clone(),
+        session_id: bound.session.session_id.clone(),
+        customer_id: Some(customer.customer_id.clone()),
+        channel: channel.as_str().to_string(),
+        contact_hash: contact,
+        code_hash: code_hash(state, &challenge_id, &code),
+        sent_to: sent_to.clone(),
+        created_at: now,
+        expires_at: now + state.config().otp_lifetime as i64,
+        last_sent_at: now,
+        used_at: None,
+        failures: 0,
+        throttled_until: 0,
+    };
+    if let Reservation::Refused(wait) = state
+        .store()
+        .start_challenge(&challenge, &send_keys, send_limit(state))
+        .await?
+    {
+        return Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_attempts",
+            "too many codes were sent to this customer in the last hour",
+        )
+        .retry_after(wait));
+    }
+    send(state, channel, to, code).await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(CodeRequiredView {
+            outcome: consent_api::SecondFactorOutcome::CodeRequired,
+            challenge: view(state, &challenge_id, channel, sent_to),
+        }),
+    )
+        .into_response())
+}
+
+/// `CodeRequired`.
+#[derive(Serialize)]
+struct CodeRequiredView {
+    outcome: consent_api::SecondFactorOutcome,
+    challenge: ChallengeView,
+}
+
 fn too_many_starts(wait: i64) -> ApiError {
     ApiError::new(
         StatusCode::TOO_MANY_REQUESTS,
@@ -435,9 +508,10 @@ fn channel_of(c: &OtpChallenge) -> Channel {
 /// `POST …/sign-in/otp/{challenge_id}/resend`.
 pub async fn resend(
     State(state): State<AppState>,
-    Path((_, challenge_id)): Path<(String, String)>,
-    Pending { bound, now }: Pending,
+    Path(path): Path<HashMap<String, String>>,
+    SignInTarget { bound, now }: SignInTarget,
 ) -> Result<Response, ApiError> {
+    let challenge_id = path.get("challenge_id").cloned().unwrap_or_default();
     let c = load_challenge(&state, &bound, &challenge_id).await?;
     let channel = channel_of(&c);
     let to = match &c.customer_id {
@@ -511,10 +585,11 @@ pub async fn resend(
 /// `POST …/sign-in/otp/{challenge_id}/verify`.
 pub async fn verify(
     State(state): State<AppState>,
-    Path((_, challenge_id)): Path<(String, String)>,
-    Pending { bound, now }: Pending,
+    Path(path): Path<HashMap<String, String>>,
+    SignInTarget { bound, now }: SignInTarget,
     ApiJson(b): ApiJson<VerifyBody>,
 ) -> Result<Response, ApiError> {
+    let challenge_id = path.get("challenge_id").cloned().unwrap_or_default();
     let r = check_code(&state, &challenge_id, bound, now, b).await;
     state.metrics().record_sign_in("code", Outcome::of(&r));
     r

@@ -14,7 +14,8 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use super::extract::{ApiJson, Pending};
+use super::extract::ApiJson;
+use super::sharing::{SignInTarget, is_session_key};
 use super::{Bound, current_session, customer_view, sign_in_session};
 use crate::AppState;
 use crate::error::ApiError;
@@ -123,6 +124,10 @@ pub fn busy() -> ApiError {
 /// `request_attempts_exhausted` (no `retry_after`: start again from the
 /// application) when it is used up.
 pub async fn count_request_attempt(state: &AppState, bound: &Bound) -> Result<(), ApiError> {
+    if is_session_key(&bound.request.request_key) {
+        // "Your data sharing": no request to cap (see `sharing`).
+        return Ok(());
+    }
     let max = i64::from(state.config().max_sign_in_attempts_per_request);
     if state
         .store()
@@ -150,7 +155,7 @@ pub struct PasswordBody {
 pub async fn password(
     State(state): State<AppState>,
     ip: ClientIp,
-    Pending { bound, .. }: Pending,
+    SignInTarget { bound, .. }: SignInTarget,
     ApiJson(b): ApiJson<PasswordBody>,
 ) -> Result<Response, ApiError> {
     let r = password_sign_in(&state, ip, bound, b).await;
@@ -190,6 +195,10 @@ async fn password_sign_in(
         }
         PasswordCheck::Busy => return Err(busy()),
     };
+    if state.config().require_second_factor {
+        // Not signed in yet: the code's verify signs the session in.
+        return super::otp::second_factor(state, &bound, &customer).await;
+    }
     let secret =
         sign_in_session(state, &bound.session, bound.carrier, &customer.customer_id).await?;
     Ok((secret, Json(customer_view(state, &customer).await?)).into_response())

@@ -320,6 +320,12 @@ async fn password(
     params: &Params,
     ip: ClientIp,
 ) -> Result<Response, OAuthError> {
+    // A password alone would get around the second factor.
+    if state.config().require_second_factor {
+        return Err(OAuthError::unsupported_grant_type(
+            "the password grant is off: this server requires a second factor",
+        ));
+    }
     let username = params.require("username")?;
     let pw = params.require("password")?;
     let raw_scope = params

@@ -32,19 +32,21 @@ use super::{
 
 /// The SQLite migrations, in order; `PRAGMA user_version` is the number
 /// applied.
-const SQLITE_MIGRATIONS: [&str; 4] = [
+const SQLITE_MIGRATIONS: [&str; 5] = [
     include_str!("../../migrations/0001_initial.sql"),
     include_str!("../../migrations/0002_abuse_limits.sql"),
     include_str!("../../migrations/0003_espi_data.sql"),
     include_str!("../../migrations/0004_oidc_logins.sql"),
+    include_str!("../../migrations/0005_sharing_sign_in.sql"),
 ];
 /// The PostgreSQL migrations, the same numbers with the same effect;
 /// `schema_migrations` records the ones applied.
-const POSTGRES_MIGRATIONS: [&str; 4] = [
+const POSTGRES_MIGRATIONS: [&str; 5] = [
     include_str!("../../migrations/postgres/0001_initial.sql"),
     include_str!("../../migrations/postgres/0002_abuse_limits.sql"),
     include_str!("../../migrations/postgres/0003_espi_data.sql"),
     include_str!("../../migrations/postgres/0004_oidc_logins.sql"),
+    include_str!("../../migrations/postgres/0005_sharing_sign_in.sql"),
 ];
 const SCHEMA_VERSION: i64 = SQLITE_MIGRATIONS.len() as i64;
 /// `pg_advisory_xact_lock` key of the migrations ("gbcmd" in ASCII).
