@@ -23,8 +23,8 @@ report() { # report NAME DIR -> prints a table, echoes nothing; sets TOTAL_BR
     traw=$((traw + raw)); tgz=$((tgz + gz)); tbr=$((tbr + br))
     printf '  %-44s %10d %10d %10d\n' "${f#"$dir"/}" "$raw" "$gz" "$br"
   # The sample portal (portal.*) ships with the demo, not with the widget.
-  done < <(find "$dir" -type f \( -name '*.wasm' -o -name '*.js' -o -name '*.css' \) \
-    -not -path '*/.stage/*' -not -name 'portal.*' | sort)
+  done < <(find "$dir" -maxdepth 1 -type f \( -name '*.wasm' -o -name '*.js' -o -name '*.css' \) \
+    -not -name 'portal.*' | sort)
   printf '  %-44s %10d %10d %10d\n' "TOTAL" "$traw" "$tgz" "$tbr"
   TOTAL_BR=$tbr
 }
@@ -35,6 +35,9 @@ if [[ ! -d dist ]]; then
 fi
 report "consent widget" "$ROOT/dist"
 widget_br=$TOTAL_BR
+if [[ -d dist/sharing ]]; then
+  report "your data sharing (/consent/sharing: a page of its own, not part of the consent flow)" "$ROOT/dist/sharing"
+fi
 if [[ -d crates/scope-playground/dist ]]; then
   report "scope playground (separate bundle, not part of the widget)" "$ROOT/crates/scope-playground/dist"
 fi

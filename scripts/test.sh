@@ -21,6 +21,7 @@ step "cargo clippy (native, whole workspace)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 step "cargo clippy (wasm32: the widget)"
 cargo clippy -p consent-widget --all-targets --target wasm32-unknown-unknown --locked -- -D warnings
+cargo clippy -p consent-widget --all-targets --features sharing --target wasm32-unknown-unknown --locked -- -D warnings
 
 "$ROOT/scripts/build-web.sh"
 
@@ -31,7 +32,7 @@ step "server tests again on PostgreSQL (a throwaway cluster, a fresh database pe
 run_tests "$ROOT/scripts/with-postgres.sh" cargo test -p datacustodian --tests --locked
 
 step "wasm component tests in headless Chromium"
-run_tests cargo test -p consent-widget --target wasm32-unknown-unknown --locked
+run_tests cargo test -p consent-widget --features sharing --target wasm32-unknown-unknown --locked
 
 step "demo command serves a page in headless Chromium"
 "$ROOT/scripts/check-demo.sh"

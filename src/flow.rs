@@ -427,6 +427,31 @@ impl Flow {
         }
     }
 
+    /// "Your data sharing": the session, then the list or the sign-in.
+    #[cfg(feature = "sharing")]
+    async fn load_sharing(self, api: &crate::api::Api) {
+        match api.session().await {
+            Ok(s) => {
+                let signed_in = s.customer.is_some();
+                self.customer.set(s.customer);
+                self.sign_in.set(Some(s.sign_in));
+                self.go(if signed_in {
+                    Step::Sharing
+                } else {
+                    Step::SignIn
+                });
+            }
+            Err(e) => self.fail_first_read(&e),
+        }
+    }
+
+    /// Without the `sharing` feature (the consent page's build) there is no
+    /// "Your data sharing": the page of its own is `/consent/sharing`.
+    #[cfg(not(feature = "sharing"))]
+    async fn load_sharing(self, _api: &crate::api::Api) {
+        self.fail(Failure::Unknown);
+    }
+
     /// Loads the messages (once) and the context, then shows the first step.
     pub fn load(self) {
         let Some(api) = self.api() else { return };
@@ -438,21 +463,7 @@ impl Flow {
                 self.i18n.update_value(|i| i.apply(&bundle));
             }
             if self.sharing() {
-                // "Your data sharing": the session, then the list or the
-                // sign-in.
-                match api.session().await {
-                    Ok(s) => {
-                        let signed_in = s.customer.is_some();
-                        self.customer.set(s.customer);
-                        self.sign_in.set(Some(s.sign_in));
-                        self.go(if signed_in {
-                            Step::Sharing
-                        } else {
-                            Step::SignIn
-                        });
-                    }
-                    Err(e) => self.fail_first_read(&e),
-                }
+                self.load_sharing(&api).await;
                 return;
             }
             if self.env(|e| e.request_id.is_empty()).unwrap_or(true) {

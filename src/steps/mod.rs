@@ -3,6 +3,7 @@
 pub mod code;
 pub mod consent;
 pub mod done;
+#[cfg(feature = "sharing")]
 pub mod sharing;
 pub mod sign_in;
 pub mod start;
@@ -21,6 +22,11 @@ pub fn view(step: Step) -> AnyView {
         Step::Code => view! { <code::CodeStep /> }.into_any(),
         Step::Consent => view! { <consent::ConsentStep /> }.into_any(),
         Step::Done => view! { <done::DoneStep /> }.into_any(),
+        #[cfg(feature = "sharing")]
         Step::Sharing => view! { <sharing::SharingStep /> }.into_any(),
+        // The consent page's build has no "Your data sharing" (its own
+        // page, built with the `sharing` feature).
+        #[cfg(not(feature = "sharing"))]
+        Step::Sharing => view! { <start::FailurePage /> }.into_any(),
     }
 }

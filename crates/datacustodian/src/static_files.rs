@@ -51,8 +51,10 @@ pub struct WidgetBuild {
     pub version: String,
     /// The hosted page, naming the versioned files.
     page: String,
-    /// The same page for "Your data sharing" (`/consent/sharing`).
-    sharing_page: String,
+    /// "Your data sharing" (`/consent/sharing`): the page of the build
+    /// with the widget's `sharing` feature, in `sharing/` (its files are
+    /// served from there under `/consent/sharing/`); `None` when absent.
+    sharing_page: Option<String>,
 }
 
 impl WidgetBuild {
@@ -79,10 +81,10 @@ impl WidgetBuild {
             .collect();
         let index = std::fs::read_to_string(dir.join("index.html"))?;
         let page = hosted_page(&index, &version);
-        // `boot.js` mounts the widget in its sharing mode on this mark (on
-        // the page's one `<main>`, the widget's element, however Trunk's
-        // minifier writes its attributes).
-        let sharing_page = page.replacen("<main ", "<main data-mode=sharing ", 1);
+        // A page of its own, so a customer authorizing never downloads it
+        // (`boot.js` mounts the widget in its sharing mode on the page's
+        // `data-mode=sharing` mark).
+        let sharing_page = std::fs::read_to_string(dir.join("sharing").join("index.html")).ok();
         Ok(WidgetBuild {
             page,
             sharing_page,
@@ -156,9 +158,12 @@ async fn embedded_context(
 /// allows it).
 async fn hosted(State(h): State<Hosted>, ip: ClientIp, req: Request, next: Next) -> Response {
     let path = req.uri().path();
-    if path == "/consent/sharing" {
+    if path == "/consent/sharing" || path == "/consent/sharing/" {
         // No request, nothing embedded: the widget reads the session.
-        let mut resp = Html(h.build.sharing_page).into_response();
+        let Some(page) = h.build.sharing_page else {
+            return widget_missing().await;
+        };
+        let mut resp = Html(page).into_response();
         resp.headers_mut()
             .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
         return resp;

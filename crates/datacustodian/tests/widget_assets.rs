@@ -234,25 +234,52 @@ async fn nothing_in_the_context_can_close_the_data_block() {
 }
 
 #[tokio::test]
-async fn your_data_sharing_is_the_hosted_page_in_its_sharing_mode_under_the_same_policy() {
+async fn your_data_sharing_is_a_page_of_its_own_under_the_same_policy() {
     let dir = tempfile::tempdir().unwrap();
     build(dir.path());
+    // The build with the widget's `sharing` feature (scripts/build-web.sh).
+    let sharing_dir = dir.path().join("sharing");
+    std::fs::create_dir(&sharing_dir).unwrap();
+    std::fs::write(
+        sharing_dir.join("index.html"),
+        "<!doctype html><html><head><script src=/consent/sharing/boot.js type=module></script>\
+         </head><body><main class=gbc-host data-mode=sharing id=gb-consent></main></body></html>",
+    )
+    .unwrap();
+    std::fs::write(sharing_dir.join("consent-widget_bg.wasm"), b"sharing build").unwrap();
     let root = dir.path().to_path_buf();
     let s = common::start_with(move |c| c.assets_dir = Some(root)).await;
     let http = common::http();
     let consent = http.get(s.url("/consent/")).send().await.unwrap();
-    let sharing = http.get(s.url("/consent/sharing")).send().await.unwrap();
-    assert_eq!(sharing.status(), StatusCode::OK);
-    assert_eq!(sharing.headers()[CACHE_CONTROL], "no-cache");
-    assert_eq!(
-        sharing.headers()["content-security-policy"],
-        consent.headers()["content-security-policy"]
-    );
-    let html = sharing.text().await.unwrap();
-    assert!(
-        html.contains(r#"<main data-mode=sharing id="gb-consent" class="gbc-host">"#),
-        "{html}"
-    );
-    assert!(html.contains("/consent/v/"), "the versioned files: {html}");
-    assert!(!consent.text().await.unwrap().contains("data-mode"));
+    let consent_csp = consent.headers()["content-security-policy"].clone();
+    let consent_html = consent.text().await.unwrap();
+    for path in ["/consent/sharing", "/consent/sharing/"] {
+        let sharing = http.get(s.url(path)).send().await.unwrap();
+        assert_eq!(sharing.status(), StatusCode::OK, "{path}");
+        assert_eq!(sharing.headers()[CACHE_CONTROL], "no-cache");
+        assert_eq!(sharing.headers()["content-security-policy"], consent_csp);
+        let html = sharing.text().await.unwrap();
+        assert!(html.contains("data-mode=sharing"), "{html}");
+        assert!(
+            html.contains("/consent/sharing/boot.js"),
+            "its own files: {html}"
+        );
+    }
+    // Its files come from its own build; the consent page carries none of it.
+    let wasm = http
+        .get(s.url("/consent/sharing/consent-widget_bg.wasm"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wasm.status(), StatusCode::OK);
+    assert_eq!(wasm.bytes().await.unwrap().as_ref(), b"sharing build");
+    assert!(!consent_html.contains("sharing"), "{consent_html}");
+
+    // A build without it says so rather than serving the consent page.
+    let bare = tempfile::tempdir().unwrap();
+    build(bare.path());
+    let root = bare.path().to_path_buf();
+    let s = common::start_with(move |c| c.assets_dir = Some(root)).await;
+    let r = http.get(s.url("/consent/sharing")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
 }
