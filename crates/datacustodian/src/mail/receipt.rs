@@ -9,6 +9,7 @@ use espi_scope::describe::{self, Lang};
 use lettre::Message;
 use lettre::message::{Mailbox, MultiPart};
 
+use crate::error::html_escape;
 use crate::scope::parse_stored;
 use crate::store::ScopeOfUse;
 
@@ -164,22 +165,6 @@ pub fn text(mail: &ReceiptMail) -> String {
     out
 }
 
-/// Escapes text for HTML content and attribute values.
-pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 /// Only `https:`/`http:` links (a registered URL is not trusted to be one).
 fn safe_link(url: &str) -> Option<&str> {
     let u = url::Url::parse(url).ok()?;
@@ -189,19 +174,22 @@ fn safe_link(url: &str) -> Option<&str> {
 /// The HTML part.
 pub fn html(mail: &ReceiptMail) -> String {
     let w = words(mail.lang);
-    let client = escape(&mail.receipt.third_party);
+    let client = html_escape(&mail.receipt.third_party);
     let mut out = format!(
         "<!DOCTYPE html>\n<html lang=\"{}\"><head><meta charset=\"utf-8\"><title>{}</title></head>\
          <body style=\"font-family:sans-serif;line-height:1.5;color:#0b0c0c\">\n<p>{}</p>\n<dl>\n",
         mail.lang.as_str(),
-        escape(&w.subject.replace("{client}", &mail.receipt.third_party)),
+        html_escape(&w.subject.replace("{client}", &mail.receipt.third_party)),
         w.intro
             .replace("{client}", &format!("<strong>{client}</strong>")),
     );
     for (label, lines) in rows(mail) {
-        out.push_str(&format!("<dt><strong>{}</strong></dt>\n", escape(label)));
+        out.push_str(&format!(
+            "<dt><strong>{}</strong></dt>\n",
+            html_escape(label)
+        ));
         for l in lines {
-            out.push_str(&format!("<dd>{}</dd>\n", escape(&l)));
+            out.push_str(&format!("<dd>{}</dd>\n", html_escape(&l)));
         }
     }
     out.push_str("</dl>\n");
@@ -212,15 +200,15 @@ pub fn html(mail: &ReceiptMail) -> String {
     {
         out.push_str(&format!(
             "<p><a href=\"{}\">{}</a></p>\n",
-            escape(url),
-            escape(w.more)
+            html_escape(url),
+            html_escape(w.more)
         ));
     }
     out.push_str(&format!(
         "<p>{}<br><a href=\"{}\">{}</a></p>\n</body></html>\n",
-        escape(w.manage),
-        escape(&mail.sharing_url),
-        escape(&mail.sharing_url)
+        html_escape(w.manage),
+        html_escape(&mail.sharing_url),
+        html_escape(&mail.sharing_url)
     ));
     out
 }
