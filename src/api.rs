@@ -233,6 +233,12 @@ impl Api {
         }
     }
 
+    /// True when the consent session travels in `X-Consent-Session` (the
+    /// API on another origin, or the page framed).
+    pub fn header_session(&self) -> bool {
+        self.session.is_some()
+    }
+
     /// The transport (also used to load a message bundle).
     pub fn transport(&self) -> Transport {
         self.transport.clone()

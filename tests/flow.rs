@@ -799,6 +799,23 @@ async fn sign_in_with_the_utility_posts_then_goes_to_the_provider() {
 }
 
 #[wasm_bindgen_test]
+async fn embedded_on_another_origin_the_utility_sign_in_is_not_offered() {
+    // The provider returns to the hosted page, which knows the session by
+    // its cookie; a header session cannot be found there.
+    let fake = Fake::new();
+    fake.on(
+        "GET",
+        CTX,
+        200,
+        &context_with(SCOPE, true, "null", WITH_PROVIDER, SOU),
+    );
+    let m = mount_with(&fake, |c| c.api_base = "https://auth.utility.test".into());
+    m.step("sign-in").await;
+    assert!(!m.has_text("Sign in with Example Utility"), "{}", m.text());
+    assert!(m.has_button("Sign in"));
+}
+
+#[wasm_bindgen_test]
 async fn the_provider_button_speaks_spanish_and_an_unreachable_provider_is_explained() {
     let fake = Fake::new();
     fake.on(

@@ -234,6 +234,13 @@ pub fn SignInStep() -> impl IntoView {
         })
         .unwrap_or_default();
     let sharing = flow.sharing();
+    // The provider sends the browser back to the hosted page, which finds
+    // the session by its cookie: a widget whose session travels in a
+    // header (another origin, or framed) does not offer it.
+    let providers = match flow.api().is_some_and(|a| a.header_session()) {
+        true => Vec::new(),
+        false => providers,
+    };
     if methods.is_empty() {
         methods.push(Method::Password);
     }
