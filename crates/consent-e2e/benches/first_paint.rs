@@ -43,6 +43,10 @@ return window.__shown ? [paint ? paint.startTime : null, window.__shown, wasm ? 
 "#;
 
 fn stats(name: &str, mut v: Vec<f64>) {
+    if v.is_empty() {
+        println!("    {name:<34} not reported by the browser");
+        return;
+    }
     v.sort_by(f64::total_cmp);
     let at = |q: f64| v[((v.len() - 1) as f64 * q).round() as usize];
     println!(
@@ -109,9 +113,7 @@ async fn measure(b: &Browser, server: &TestServer, tp: &ThirdParty, runs: usize,
     );
     stats("first contentful paint", paint);
     stats("sign-in step shown", shown);
-    if !wasm.is_empty() {
-        stats("wasm download (resource timing)", wasm);
-    }
+    stats("wasm download (resource timing)", wasm);
 }
 
 /// Every profile against one server serving the build in `dist`.
